@@ -1,0 +1,115 @@
+package io.github.gram4j.core;
+
+import java.util.ArrayList;
+import java.util.List;
+
+import io.github.gram4j.core.fast.FastVolume;
+import io.github.gram4j.core.reference.ReferenceVolume;
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+/**
+ * GRAM volumes: the volume of the parallelotope spanned by {@code k} modality vectors,
+ * {@code V = sqrt(|det G|)} with {@code G = A·Aᵀ} for the {@code k × d} matrix {@code A} of the
+ * stacked vectors. Small volume means aligned modalities.
+ *
+ * <p>The pairwise form scores an anchor batch ({@code B1 × d}) against {@code K = k − 1}
+ * candidate batches ({@code B2 × d} each): {@code V[i][j] = vol(anchor_i, x_{0,j}, …,
+ * x_{K−1,j})}, as the PyTorch reference's {@code volume_computation(anchor, *inputs)}.
+ *
+ * <p>Dtypes: FLOAT and DOUBLE inputs are computed and returned in their dtype (the seed always
+ * computes its determinant in float32; here DOUBLE stays DOUBLE). HALF and BFLOAT16 inputs are
+ * computed and returned in FLOAT. All inputs must share one dtype.
+ *
+ * <p>Degenerate tuples (a zero vector, identical or collinear modalities, an anchor in the span of
+ * the candidates) have volume 0, or the tiny value that rounding leaves; never NaN, never
+ * negative.
+ *
+ * <p>Errors: every method throws {@link IllegalArgumentException} naming the argument and its
+ * shape for null, non-2-D, empty, integer-typed, mixed-dtype, dimension-mismatched or
+ * batch-mismatched inputs, for a missing candidate batch, and for inputs holding NaN or infinity
+ * (see {@link ModalityBatches}).
+ *
+ * <p>Thread safety: all methods are stateless and safe to call from several threads at once; each
+ * thread uses its own ND4J workspace for scratch. Results are new arrays, allocated in the
+ * caller's current ND4J workspace if one is active.
+ */
+public final class GramVolumes {
+
+    private GramVolumes() {
+    }
+
+    /**
+     * The volume of one tuple of {@code k ≥ 2} vectors, the rows of {@code vectors}
+     * ({@code k × d}); the seed's {@code simple_volume_computation} for any {@code k}.
+     *
+     * @return {@code sqrt(|det(vectors·vectorsᵀ)|)}, computed in the array's dtype (FAST method)
+     * @throws IllegalArgumentException if {@code vectors} is null, not 2-D, has fewer than 2 rows,
+     *     no columns, a non-float dtype or a non-finite value
+     */
+    public static double tuple(INDArray vectors) {
+        if (vectors == null) {
+            throw new IllegalArgumentException("vectors must not be null");
+        }
+        if (vectors.rank() != 2 || vectors.size(0) < 2) {
+            throw new IllegalArgumentException("vectors must be a 2-D (k x dim) array with k >= 2 rows, got shape "
+                    + ModalityBatches.shape(vectors));
+        }
+        int k = (int) vectors.size(0);
+        List<String> names = new ArrayList<>(k - 1);
+        List<INDArray> rows = new ArrayList<>(k - 1);
+        for (int m = 1; m < k; m++) {
+            names.add("vectors row " + m);
+            rows.add(vectors.getRow(m, true));
+        }
+        ModalityBatches batches = ModalityBatches.named("vectors row 0", vectors.getRow(0, true), names, rows);
+        return FastVolume.volumes(batches).getDouble(0, 0);
+    }
+
+    /**
+     * The pairwise volume matrix by the {@link VolumeMethod#FAST} method.
+     *
+     * @param anchor {@code B1 × d}
+     * @param candidates {@code K ≥ 1} batches of {@code B2 × d}
+     * @return {@code B1 × B2}, c-order, FLOAT or DOUBLE (see the class comment)
+     */
+    public static INDArray pairwise(INDArray anchor, INDArray... candidates) {
+        return pairwise(VolumeMethod.FAST, anchor, candidates);
+    }
+
+    /**
+     * The pairwise volume matrix {@code V[i][j] = vol(anchor_i, candidates[0]_j, …)}.
+     *
+     * @param method {@link VolumeMethod#FAST} (default) or {@link VolumeMethod#REFERENCE}
+     * @param anchor {@code B1 × d}
+     * @param candidates {@code K ≥ 1} batches of {@code B2 × d}
+     * @return {@code B1 × B2}, c-order, FLOAT or DOUBLE (see the class comment)
+     */
+    public static INDArray pairwise(VolumeMethod method, INDArray anchor, INDArray... candidates) {
+        return pairwise(method, ModalityBatches.of(anchor, candidates));
+    }
+
+    /** As {@link #pairwise(VolumeMethod, INDArray, INDArray...)} on already validated batches. */
+    public static INDArray pairwise(VolumeMethod method, ModalityBatches batches) {
+        if (method == null) {
+            throw new IllegalArgumentException("method must not be null");
+        }
+        return method == VolumeMethod.FAST ? FastVolume.volumes(batches) : ReferenceVolume.volumes(batches);
+    }
+
+    /**
+     * The pairwise Gram tensor {@code G[i][j] = T_ij·T_ijᵀ} for the tuples
+     * {@code T_ij = (anchor_i, candidates[0]_j, …)}, laid out as the seed's
+     * {@code volume_computation} stacks it: {@code G[i][j][0][0] = |anchor_i|²},
+     * {@code G[i][j][0][m+1] = anchor_i·candidates[m]_j},
+     * {@code G[i][j][m+1][l+1] = candidates[m]_j·candidates[l]_j}.
+     *
+     * @param anchor {@code B1 × d}
+     * @param candidates {@code K ≥ 1} batches of {@code B2 × d}
+     * @return {@code (B1, B2, k, k)}, c-order, in the computation dtype
+     * @throws IllegalArgumentException as the class comment says, or if the tensor has more than
+     *     {@code 2³¹ − 9} entries
+     */
+    public static INDArray gramTensor(INDArray anchor, INDArray... candidates) {
+        return ReferenceVolume.gramTensor(ModalityBatches.of(anchor, candidates));
+    }
+}

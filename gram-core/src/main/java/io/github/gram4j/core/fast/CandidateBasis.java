@@ -1,0 +1,109 @@
+package io.github.gram4j.core.fast;
+
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+
+import io.github.gram4j.core.internal.RowOps;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.ops.transforms.Transforms;
+
+/**
+ * Per-candidate orthonormal bases of the candidate batches: for every candidate row {@code j},
+ * the {@code K} vectors {@code x_{0,j} … x_{K−1,j}} factored as {@code X_jᵀ = Q_j R_j} with
+ * orthonormal {@code q_{m,j}} and upper-triangular {@code R_j} whose diagonal is
+ * {@code ρ_{m,j} ≥ 0}.
+ *
+ * <p>Computed by Gram–Schmidt vectorised over {@code j} (each step a row-wise dot and a row-wise
+ * axpy on {@code B2 × d} matrices), with one re-orthogonalisation pass ("twice is enough"), so the
+ * {@code q} are orthonormal to working precision even for nearly collinear candidates. A candidate
+ * vector that lies in the span of the previous ones (or is zero) gets {@code ρ = 0} (or the tiny
+ * true value) and its {@code q} row is scaled by {@code 1/max(ρ, tiny)} instead of {@code 1/ρ},
+ * so nothing divides by zero.
+ *
+ * <p>The determinant of the candidates' own Gram matrix is {@code det C_j = Π_m ρ_{m,j}²}.
+ *
+ * <p>The arrays live in whatever ND4J workspace was active when {@link #of} ran; they are valid
+ * while it is open. Not thread-safe to share across threads while a workspace scope is open.
+ */
+public final class CandidateBasis {
+
+    private final List<INDArray> q;
+    private final List<INDArray> rho;
+    private final INDArray[][] r;
+    private final INDArray rhoProduct;
+
+    private CandidateBasis(List<INDArray> q, List<INDArray> rho, INDArray[][] r, INDArray rhoProduct) {
+        this.q = q;
+        this.rho = rho;
+        this.r = r;
+        this.rhoProduct = rhoProduct;
+    }
+
+    /**
+     * Orthonormalises the candidate batches.
+     *
+     * @param candidates {@code K ≥ 1} validated batches, {@code B2 × d} each, FLOAT or DOUBLE
+     */
+    public static CandidateBasis of(List<INDArray> candidates) {
+        int kk = candidates.size();
+        DataType type = candidates.get(0).dataType();
+        double tiny = type == DataType.DOUBLE ? Double.MIN_NORMAL : Float.MIN_NORMAL;
+        List<INDArray> qs = new ArrayList<>(kk);
+        List<INDArray> rhos = new ArrayList<>(kk);
+        INDArray[][] r = new INDArray[kk][kk];
+        INDArray product = null;
+        for (int m = 0; m < kk; m++) {
+            INDArray v = candidates.get(m).dup('c');
+            for (int pass = 0; pass < 2; pass++) {
+                for (int l = 0; l < m; l++) {
+                    INDArray c = RowOps.rowDots(qs.get(l), v);
+                    RowOps.subtractScaledRows(v, c, qs.get(l));
+                    r[l][m] = pass == 0 ? c : r[l][m].addi(c);
+                }
+            }
+            INDArray norm = v.norm2(1);
+            v.diviColumnVector(Transforms.max(norm, tiny, true).reshape(norm.length(), 1));
+            qs.add(v);
+            rhos.add(norm);
+            r[m][m] = norm;
+            product = product == null ? norm.dup() : product.muli(norm);
+        }
+        return new CandidateBasis(Collections.unmodifiableList(qs), Collections.unmodifiableList(rhos), r, product);
+    }
+
+    /** {@code K}: the number of candidate modalities. */
+    public int size() {
+        return q.size();
+    }
+
+    /** {@code Q_m}: row {@code j} is the unit vector {@code q_{m,j}}, {@code B2 × d}. */
+    public INDArray q(int m) {
+        return q.get(m);
+    }
+
+    /** {@code ρ_m}: the {@code B2} residual norms {@code ρ_{m,j}} (the diagonal of {@code R_j}). */
+    public INDArray rho(int m) {
+        return rho.get(m);
+    }
+
+    /**
+     * Entry {@code (l, m)} of every {@code R_j} as a {@code B2} vector, {@code l ≤ m}:
+     * {@code r_{lm,j} = q_{l,j}·x_{m,j}}; the diagonal is {@link #rho}.
+     *
+     * @throws IllegalArgumentException if {@code l > m} (those entries are zero)
+     */
+    public INDArray r(int l, int m) {
+        if (l > m) {
+            throw new IllegalArgumentException("R is upper triangular: r(" + l + ", " + m + ") is zero");
+        }
+        return r[l][m];
+    }
+
+    /** {@code Π_m ρ_{m,j}} for every candidate row: {@code sqrt(det C_j)}, a {@code B2} vector. */
+    public INDArray rhoProduct() {
+        return rhoProduct;
+    }
+}

@@ -1,0 +1,24 @@
+package io.github.gram4j.core.internal;
+
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.api.ops.impl.reduce3.Dot;
+import org.nd4j.linalg.factory.Nd4j;
+
+/** Row-wise kernels on {@code n × d} matrices, allocation-free apart from their result. */
+public final class RowOps {
+
+    private RowOps() {
+    }
+
+    /** {@code out[r] = x[r]·y[r]}: the {@code n} row dot products of two {@code n × d} matrices. */
+    public static INDArray rowDots(INDArray x, INDArray y) {
+        INDArray out = Nd4j.createUninitialized(x.dataType(), x.size(0));
+        Nd4j.getExecutioner().exec(new Dot(x, y, out, 1));
+        return out;
+    }
+
+    /** {@code x[r] -= c[r] · y[r]} for every row {@code r}; {@code c} has {@code n} entries. */
+    public static void subtractScaledRows(INDArray x, INDArray c, INDArray y) {
+        x.subi(y.mulColumnVector(c.reshape(c.length(), 1)));
+    }
+}

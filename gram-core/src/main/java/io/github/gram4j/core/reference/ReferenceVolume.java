@@ -1,0 +1,55 @@
+package io.github.gram4j.core.reference;
+
+import io.github.gram4j.core.ModalityBatches;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+
+/**
+ * The seed's formula: the explicit {@code (B1, B2, k, k)} Gram tensor and {@code sqrt(|det|)} of
+ * each {@code k × k} matrix. Entries are computed in the batches' dtype; determinants are
+ * accumulated in double precision and rounded to that dtype.
+ */
+public final class ReferenceVolume {
+
+    private ReferenceVolume() {
+    }
+
+    /** The {@code (B1, B2, k, k)} Gram tensor in the batches' dtype, c-order. */
+    public static INDArray gramTensor(ModalityBatches batches) {
+        GramEntries entries = GramEntries.of(batches);
+        int k = entries.k();
+        int b1 = entries.anchorRows();
+        int b2 = entries.candidateRows();
+        double[] tensor = new double[b1 * b2 * k * k];
+        double[] g = new double[k * k];
+        for (int i = 0; i < b1; i++) {
+            for (int j = 0; j < b2; j++) {
+                entries.fill(i, j, g);
+                System.arraycopy(g, 0, tensor, (i * b2 + j) * k * k, k * k);
+            }
+        }
+        return toType(Nd4j.create(tensor, new long[] {b1, b2, k, k}, DataType.DOUBLE), batches.dataType());
+    }
+
+    /** The {@code B1 × B2} matrix {@code sqrt(|det G_ij|)} in the batches' dtype, c-order. */
+    public static INDArray volumes(ModalityBatches batches) {
+        GramEntries entries = GramEntries.of(batches);
+        int k = entries.k();
+        int b1 = entries.anchorRows();
+        int b2 = entries.candidateRows();
+        double[] volumes = new double[b1 * b2];
+        double[] g = new double[k * k];
+        for (int i = 0; i < b1; i++) {
+            for (int j = 0; j < b2; j++) {
+                entries.fill(i, j, g);
+                volumes[i * b2 + j] = Math.sqrt(Math.abs(Determinants.luDeterminant(g, k)));
+            }
+        }
+        return toType(Nd4j.create(volumes, new long[] {b1, b2}, DataType.DOUBLE), batches.dataType());
+    }
+
+    private static INDArray toType(INDArray doubles, DataType type) {
+        return type == DataType.DOUBLE ? doubles : doubles.castTo(type);
+    }
+}
