@@ -54,6 +54,7 @@ public final class GramVolumes {
             throw new IllegalArgumentException("vectors must be a 2-D (k x dim) array with k >= 2 rows, got shape "
                     + ModalityBatches.shape(vectors));
         }
+        ModalityBatches.checkFloatingPoint("vectors", vectors);
         int k = (int) vectors.size(0);
         List<String> names = new ArrayList<>(k - 1);
         List<INDArray> rows = new ArrayList<>(k - 1);

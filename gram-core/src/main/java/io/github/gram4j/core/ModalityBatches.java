@@ -203,7 +203,7 @@ public final class ModalityBatches {
         }
     }
 
-    private static void checkFloatingPoint(String name, INDArray x) {
+    static void checkFloatingPoint(String name, INDArray x) {
         if (!x.dataType().isFPType()) {
             throw new IllegalArgumentException(name + " has dtype " + x.dataType() + " (shape " + shape(x)
                     + "); a floating-point dtype (FLOAT, DOUBLE, HALF, BFLOAT16) is required");
@@ -216,7 +216,11 @@ public final class ModalityBatches {
             return;
         }
         long cols = x.size(1);
-        long first = BooleanIndexing.firstIndex(x.reshape('c', x.length()), Conditions.notFinite()).getLong(0);
+        double[] values = x.castTo(DataType.DOUBLE).dup('c').data().asDouble();
+        int first = 0;
+        while (Double.isFinite(values[first])) {
+            first++;
+        }
         throw new IllegalArgumentException(name + " (shape " + shape(x) + ") contains NaN or infinite values"
                 + " (first at row " + first / cols + ", column " + first % cols + ")");
     }
