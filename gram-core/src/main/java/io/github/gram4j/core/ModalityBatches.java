@@ -8,8 +8,7 @@ import java.util.Objects;
 
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.indexing.BooleanIndexing;
-import org.nd4j.linalg.indexing.conditions.Conditions;
+import io.github.gram4j.core.internal.RowOps;
 
 /**
  * A validated GRAM input: one anchor batch and {@code K = k − 1} candidate batches.
@@ -24,10 +23,11 @@ import org.nd4j.linalg.indexing.conditions.Conditions;
  * are rejected.
  *
  * <p>Non-finite values: <b>checked</b>. A NaN or an infinity anywhere in a batch is rejected with an
- * {@link IllegalArgumentException} that names the batch and the first offending row and column.
- * Propagating them would be worse than useless here: the degenerate-tuple clamp
- * ({@code max(s, 0)}) would turn some NaNs into plausible-looking zero volumes. The check is one
- * read of each input, a few percent of the GEMM time.
+ * {@link IllegalArgumentException} that names the batch and the first offending row and column;
+ * so is a row whose squared norm overflows the dtype (entries beyond ~1e19 in FLOAT). Propagating
+ * them would be worse than useless here: the degenerate-tuple clamp ({@code max(s, 0)}) would
+ * turn some NaNs into plausible-looking zero volumes. The check is the row squared norms, one
+ * read of each input (the anchor's are kept: FAST needs them).
  *
  * <p>Every failure is an {@link IllegalArgumentException} whose message names the argument (the
  * names given to {@link #named}, or {@code anchor} and {@code candidates[m]}) and its shape.
@@ -38,11 +38,14 @@ import org.nd4j.linalg.indexing.conditions.Conditions;
 public final class ModalityBatches {
 
     private final INDArray anchor;
+    private final INDArray anchorSquaredNorms;
     private final List<INDArray> candidates;
     private final DataType dataType;
 
-    private ModalityBatches(INDArray anchor, List<INDArray> candidates, DataType dataType) {
+    private ModalityBatches(INDArray anchor, INDArray anchorSquaredNorms, List<INDArray> candidates,
+            DataType dataType) {
         this.anchor = anchor;
+        this.anchorSquaredNorms = anchorSquaredNorms;
         this.candidates = candidates;
         this.dataType = dataType;
     }
@@ -116,17 +119,17 @@ public final class ModalityBatches {
                         + "); all candidate batches must have the same batch size");
             }
         }
-        checkFinite(anchorName, anchor);
-        for (int m = 0; m < candidates.size(); m++) {
-            checkFinite(candidateNames.get(m), candidates.get(m));
-        }
         DataType compute = computeTypeFor(given);
         INDArray a = anchor.dataType() == compute ? anchor : anchor.castTo(compute);
+        INDArray anchorSquares = checkedSquaredNorms(anchorName, a);
         List<INDArray> xs = new ArrayList<>(candidates.size());
-        for (INDArray x : candidates) {
-            xs.add(x.dataType() == compute ? x : x.castTo(compute));
+        for (int m = 0; m < candidates.size(); m++) {
+            INDArray x = candidates.get(m);
+            x = x.dataType() == compute ? x : x.castTo(compute);
+            checkedSquaredNorms(candidateNames.get(m), x);
+            xs.add(x);
         }
-        return new ModalityBatches(a, Collections.unmodifiableList(xs), compute);
+        return new ModalityBatches(a, anchorSquares, Collections.unmodifiableList(xs), compute);
     }
 
     /** The dtype GRAM computes in for inputs of {@code given}: FLOAT for HALF and BFLOAT16. */
@@ -147,6 +150,11 @@ public final class ModalityBatches {
     /** The anchor batch, {@code B1 × d}, in {@link #dataType()}. */
     public INDArray anchor() {
         return anchor;
+    }
+
+    /** {@code |anchor_i|²} for every anchor row: {@code B1} entries, computed during validation. */
+    public INDArray anchorSquaredNorms() {
+        return anchorSquaredNorms;
     }
 
     /** The {@code K = k − 1} candidate batches, {@code B2 × d} each, in {@link #dataType()}. */
@@ -211,18 +219,31 @@ public final class ModalityBatches {
         computeTypeFor(x.dataType());
     }
 
-    private static void checkFinite(String name, INDArray x) {
-        if (!BooleanIndexing.or(x, Conditions.notFinite())) {
-            return;
+    /**
+     * Returns the row squared norms of {@code x}, after checking that they are finite: a NaN or an
+     * infinity in {@code x} makes one non-finite, and so does a row too large for the dtype.
+     */
+    private static INDArray checkedSquaredNorms(String name, INDArray x) {
+        INDArray squares = RowOps.rowDots(x, x);
+        double[] values = squares.toDoubleVector();
+        for (int row = 0; row < values.length; row++) {
+            if (!Double.isFinite(values[row])) {
+                throw new IllegalArgumentException(nonFiniteMessage(name, x, row));
+            }
         }
-        long cols = x.size(1);
-        double[] values = x.castTo(DataType.DOUBLE).dup('c').data().asDouble();
-        int first = 0;
-        while (Double.isFinite(values[first])) {
-            first++;
+        return squares;
+    }
+
+    private static String nonFiniteMessage(String name, INDArray x, int row) {
+        double[] values = x.getRow(row).castTo(DataType.DOUBLE).toDoubleVector();
+        for (int col = 0; col < values.length; col++) {
+            if (!Double.isFinite(values[col])) {
+                return name + " (shape " + shape(x) + ") contains NaN or infinite values (first at row " + row
+                        + ", column " + col + ")";
+            }
         }
-        throw new IllegalArgumentException(name + " (shape " + shape(x) + ") contains NaN or infinite values"
-                + " (first at row " + first / cols + ", column " + first % cols + ")");
+        return name + " (shape " + shape(x) + "): the squared norm of row " + row + " overflows " + x.dataType()
+                + "; rescale the embeddings or use DOUBLE";
     }
 
     static String shape(INDArray x) {

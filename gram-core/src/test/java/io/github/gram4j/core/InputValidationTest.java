@@ -118,6 +118,17 @@ class InputValidationTest {
     }
 
     @Test
+    void rejectsRowsWhoseSquaredNormOverflows() {
+        INDArray huge = x1.dup();
+        huge.getRow(1).muli(1e20f);
+        assertRejected(() -> GramVolumes.pairwise(anchor, huge), "candidates[0]", "[3, 8]",
+                "squared norm of row 1 overflows FLOAT", "use DOUBLE");
+        // the same values are fine in DOUBLE
+        INDArray v = GramVolumes.pairwise(anchor.castTo(DataType.DOUBLE), huge.castTo(DataType.DOUBLE));
+        assertTrue(v.getDouble(0, 1) > 1e19);
+    }
+
+    @Test
     void rejectsGramTensorsTooLargeForTheReferenceMethod() {
         INDArray big = Nd4j.ones(DataType.FLOAT, 30000, 2);
         INDArray tall = Nd4j.ones(DataType.FLOAT, 30000, 2);

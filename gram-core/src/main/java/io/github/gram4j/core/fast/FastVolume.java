@@ -1,12 +1,14 @@
 package io.github.gram4j.core.fast;
 
+import java.util.ArrayList;
+import java.util.List;
+
 import io.github.gram4j.core.ModalityBatches;
-import io.github.gram4j.core.internal.RowOps;
 import io.github.gram4j.core.internal.Workspaces;
 import org.nd4j.linalg.api.memory.MemoryWorkspace;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
-import org.nd4j.linalg.ops.transforms.Transforms;
+import org.nd4j.linalg.indexing.NDArrayIndex;
 
 /**
  * The GEMM-based pairwise volume: {@code V_ij = (Π_m ρ_{m,j}) · sqrt(max(s_ij, 0))} with
@@ -14,12 +16,17 @@ import org.nd4j.linalg.ops.transforms.Transforms;
  * of candidate {@code j} (see {@link CandidateBasis}).
  *
  * <p>Work: {@code K} GEMMs ({@code B1 × d} by {@code d × B2}), the orthonormalisation
- * ({@code O(B2·d·K²)}), and {@code 2K + 4} elementwise passes over {@code B1 × B2}. Scratch lives
- * in a per-thread ND4J workspace; only the result is allocated per call.
+ * ({@code O(B2·d·K²)}), and one fused elementwise pass over {@code B1 × B2} (see
+ * {@link VolumeEpilogue}). Scratch lives in a per-thread ND4J workspace and is bounded: anchor rows
+ * are processed in blocks so that the {@code K − 1} extra GEMM outputs hold at most
+ * {@value #SCRATCH_ELEMENTS} elements. Only the result is allocated per call.
  */
 public final class FastVolume {
 
     static final String WORKSPACE = "gram4j.volume.fast";
+
+    /** Upper bound on the elements of GEMM scratch (beyond the result itself). */
+    static final long SCRATCH_ELEMENTS = 1L << 24;
 
     private FastVolume() {
     }
@@ -30,35 +37,50 @@ public final class FastVolume {
      * workspace, if one is active, like any ND4J op result.
      */
     public static INDArray volumes(ModalityBatches batches) {
+        return volumes(batches, VolumeEpilogue.forBackend(), SCRATCH_ELEMENTS);
+    }
+
+    static INDArray volumes(ModalityBatches batches, VolumeEpilogue epilogue, long scratchElements) {
         INDArray out = Nd4j.createUninitialized(batches.dataType(),
                 new long[] {batches.anchorRows(), batches.candidateRows()}, 'c');
         try (MemoryWorkspace ignored = Workspaces.open(WORKSPACE)) {
             CandidateBasis basis = CandidateBasis.of(batches.candidates());
-            volumesInto(batches.anchor(), basis, out);
+            volumesInto(batches.anchor(), batches.anchorSquaredNorms(), basis, out, epilogue, scratchElements);
         }
         return out;
     }
 
     /**
-     * Writes {@code V} for {@code anchor} against an orthonormalised candidate set into
-     * {@code out} ({@code B1 × B2}, c-order); scratch goes to the current workspace.
+     * Writes {@code V} for {@code anchor} (with its row squared norms) against an orthonormalised
+     * candidate set into {@code out} ({@code B1 × B2}, c-order); scratch goes to the current
+     * workspace.
      */
-    static void volumesInto(INDArray anchor, CandidateBasis basis, INDArray out) {
+    static void volumesInto(INDArray anchor, INDArray squaredNorms, CandidateBasis basis, INDArray out,
+            VolumeEpilogue epilogue, long scratchElements) {
         long b1 = anchor.size(0);
         long b2 = out.size(1);
-        INDArray squaredNorms = RowOps.rowDots(anchor, anchor).reshape(b1, 1);
-        INDArray w = basis.size() > 1 ? Nd4j.createUninitialized(out.dataType(), new long[] {b1, b2}, 'c') : null;
-        for (int m = 0; m < basis.size(); m++) {
-            INDArray target = m == 0 ? out : w;
-            Nd4j.gemm(anchor, basis.q(m), target, false, true, 1.0, 0.0);
-            target.muli(target);
-            if (m > 0) {
-                out.addi(w);
-            }
+        int kk = basis.size();
+        long rowsPerBlock = kk == 1 ? b1 : Math.max(1, Math.min(b1, scratchElements / ((kk - 1) * b2)));
+        List<INDArray> scratch = new ArrayList<>(kk - 1);
+        for (int m = 1; m < kk; m++) {
+            scratch.add(Nd4j.createUninitialized(out.dataType(), new long[] {rowsPerBlock, b2}, 'c'));
         }
-        out.rsubiColumnVector(squaredNorms);
-        Transforms.relu(out, false);
-        Transforms.sqrt(out, false);
-        out.muliRowVector(basis.rhoProduct().reshape(1, b2));
+        for (long r0 = 0; r0 < b1; r0 += rowsPerBlock) {
+            long r1 = Math.min(b1, r0 + rowsPerBlock);
+            boolean whole = r0 == 0 && r1 == b1;
+            INDArray rows = whole ? anchor : anchor.get(NDArrayIndex.interval(r0, r1), NDArrayIndex.all());
+            INDArray target = whole ? out : out.get(NDArrayIndex.interval(r0, r1), NDArrayIndex.all());
+            List<INDArray> w = new ArrayList<>(kk);
+            w.add(target);
+            for (int m = 1; m < kk; m++) {
+                INDArray s = scratch.get(m - 1);
+                w.add(r1 - r0 == rowsPerBlock ? s : s.get(NDArrayIndex.interval(0, r1 - r0), NDArrayIndex.all()));
+            }
+            for (int m = 0; m < kk; m++) {
+                Nd4j.gemm(rows, basis.q(m), w.get(m), false, true, 1.0, 0.0);
+            }
+            INDArray norms = whole ? squaredNorms : squaredNorms.get(NDArrayIndex.interval(r0, r1));
+            epilogue.apply(norms, w, basis.rhoProduct(), target);
+        }
     }
 }

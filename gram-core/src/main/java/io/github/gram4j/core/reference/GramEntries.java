@@ -47,7 +47,7 @@ final class GramEntries {
         int b1 = (int) batches.anchorRows();
         int b2 = (int) batches.candidateRows();
         INDArray anchor = batches.anchor();
-        double[] squares = RowOps.rowDots(anchor, anchor).toDoubleVector();
+        double[] squares = batches.anchorSquaredNorms().toDoubleVector();
         double[][] dots = new double[kk][];
         INDArray product = Nd4j.createUninitialized(batches.dataType(), new long[] {b1, b2}, 'c');
         for (int m = 0; m < kk; m++) {

@@ -44,7 +44,10 @@ public final class VolumeAssert {
         double worst = 0;
         for (int i = 0; i < a.length; i++) {
             for (int j = 0; j < a[i].length; j++) {
-                worst = Math.max(worst, Math.abs(a[i][j] - e[i][j]) / scale[i][j]);
+                double error = Math.abs(a[i][j] - e[i][j]);
+                // a zero vector in the tuple: scale 0, and the volume must be exactly 0
+                double scaled = scale[i][j] > 0 ? error / scale[i][j] : error == 0 ? 0 : Double.POSITIVE_INFINITY;
+                worst = Math.max(worst, Double.isNaN(error) ? Double.POSITIVE_INFINITY : scaled);
             }
         }
         return worst;
