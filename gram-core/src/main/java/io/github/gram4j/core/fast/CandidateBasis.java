@@ -4,6 +4,8 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 
+import io.github.gram4j.core.internal.HostArray;
+import io.github.gram4j.core.internal.HostRows;
 import io.github.gram4j.core.internal.RowOps;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -16,9 +18,11 @@ import org.nd4j.linalg.ops.transforms.Transforms;
  * orthonormal {@code q_{m,j}} and upper-triangular {@code R_j} whose diagonal is
  * {@code ρ_{m,j} ≥ 0}.
  *
- * <p>Computed by Gram–Schmidt vectorised over {@code j} (each step a row-wise dot and a row-wise
- * axpy on {@code B2 × d} matrices), with one re-orthogonalisation pass ("twice is enough"), so the
- * {@code q} are orthonormal to working precision even for nearly collinear candidates. A candidate
+ * <p>Computed by Gram–Schmidt with one re-orthogonalisation pass ("twice is enough"), so the
+ * {@code q} are orthonormal to working precision even for nearly collinear candidates: on the CPU
+ * backend row by row on the host in double precision (rows in parallel), elsewhere with ND4J ops
+ * vectorised over {@code j} (each step a row-wise dot and a row-wise axpy on {@code B2 × d}
+ * matrices). A candidate
  * vector that lies in the span of the previous ones (or is zero) gets {@code ρ = 0} (or the tiny
  * true value) and its {@code q} row is scaled by {@code 1/max(ρ, tiny)} instead of {@code 1/ρ},
  * so nothing divides by zero.
@@ -43,14 +47,92 @@ public final class CandidateBasis {
     }
 
     /**
-     * Orthonormalises the candidate batches.
+     * Orthonormalises the candidate batches: on the host, row by row in double precision, when
+     * ND4J's buffers are host memory (CPU backend); otherwise with ND4J ops vectorised over rows.
      *
      * @param candidates {@code K ≥ 1} validated batches, {@code B2 × d} each, FLOAT or DOUBLE
      */
     public static CandidateBasis of(List<INDArray> candidates) {
+        return of(candidates, HostArray.available());
+    }
+
+    static CandidateBasis of(List<INDArray> candidates, boolean onHost) {
+        return onHost ? onHost(candidates) : withOps(candidates);
+    }
+
+    private static double tiny(DataType type) {
+        return type == DataType.DOUBLE ? Double.MIN_NORMAL : Float.MIN_NORMAL;
+    }
+
+    /** Gram–Schmidt per candidate row on the host, accumulated in double, rows in parallel. */
+    private static CandidateBasis onHost(List<INDArray> candidates) {
         int kk = candidates.size();
         DataType type = candidates.get(0).dataType();
-        double tiny = type == DataType.DOUBLE ? Double.MIN_NORMAL : Float.MIN_NORMAL;
+        int rows = (int) candidates.get(0).size(0);
+        int dim = (int) candidates.get(0).size(1);
+        double tiny = tiny(type);
+        HostArray[] xs = new HostArray[kk];
+        List<INDArray> qs = new ArrayList<>(kk);
+        HostArray[] qHost = new HostArray[kk];
+        for (int m = 0; m < kk; m++) {
+            INDArray x = candidates.get(m);
+            xs[m] = HostArray.of(x.ordering() == 'c' && x.elementWiseStride() == 1 ? x : x.dup('c'));
+            INDArray q = Nd4j.createUninitialized(type, new long[] {rows, dim}, 'c');
+            qs.add(q);
+            qHost[m] = HostArray.of(q);
+        }
+        double[][][] r = new double[kk][kk][rows];
+        HostRows.forEach(rows, () -> new double[kk][dim], (j, v) -> {
+            for (int m = 0; m < kk; m++) {
+                double[] vm = v[m];
+                xs[m].read(j * dim, vm, dim);
+                for (int pass = 0; pass < 2; pass++) {
+                    for (int l = 0; l < m; l++) {
+                        double[] ql = v[l];
+                        double c = 0;
+                        for (int e = 0; e < dim; e++) {
+                            c += ql[e] * vm[e];
+                        }
+                        for (int e = 0; e < dim; e++) {
+                            vm[e] -= c * ql[e];
+                        }
+                        r[l][m][j] += c;
+                    }
+                }
+                double squares = 0;
+                for (int e = 0; e < dim; e++) {
+                    squares += vm[e] * vm[e];
+                }
+                double rho = Math.sqrt(squares);
+                double scale = 1.0 / Math.max(rho, tiny);
+                for (int e = 0; e < dim; e++) {
+                    vm[e] *= scale;
+                }
+                r[m][m][j] = rho;
+                qHost[m].write(j * dim, vm, dim);
+            }
+        });
+        double[] product = new double[rows];
+        java.util.Arrays.fill(product, 1.0);
+        INDArray[][] coefficients = new INDArray[kk][kk];
+        List<INDArray> rhos = new ArrayList<>(kk);
+        for (int m = 0; m < kk; m++) {
+            for (int l = 0; l <= m; l++) {
+                coefficients[l][m] = Nd4j.createFromArray(r[l][m]).castTo(type);
+            }
+            rhos.add(coefficients[m][m]);
+            for (int j = 0; j < rows; j++) {
+                product[j] *= r[m][m][j];
+            }
+        }
+        return new CandidateBasis(Collections.unmodifiableList(qs), Collections.unmodifiableList(rhos), coefficients,
+                Nd4j.createFromArray(product).castTo(type));
+    }
+
+    /** Gram–Schmidt with ND4J ops, each step vectorised over the candidate rows (any backend). */
+    private static CandidateBasis withOps(List<INDArray> candidates) {
+        int kk = candidates.size();
+        double tiny = tiny(candidates.get(0).dataType());
         List<INDArray> qs = new ArrayList<>(kk);
         List<INDArray> rhos = new ArrayList<>(kk);
         INDArray[][] r = new INDArray[kk][kk];

@@ -4,6 +4,7 @@ import java.util.ArrayList;
 import java.util.List;
 
 import io.github.gram4j.core.ModalityBatches;
+import io.github.gram4j.core.internal.HostArray;
 import io.github.gram4j.core.internal.Workspaces;
 import org.nd4j.linalg.api.memory.MemoryWorkspace;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -37,14 +38,15 @@ public final class FastVolume {
      * workspace, if one is active, like any ND4J op result.
      */
     public static INDArray volumes(ModalityBatches batches) {
-        return volumes(batches, VolumeEpilogue.forBackend(), SCRATCH_ELEMENTS);
+        return volumes(batches, HostArray.available(), VolumeEpilogue.forBackend(), SCRATCH_ELEMENTS);
     }
 
-    static INDArray volumes(ModalityBatches batches, VolumeEpilogue epilogue, long scratchElements) {
+    static INDArray volumes(ModalityBatches batches, boolean hostBasis, VolumeEpilogue epilogue,
+            long scratchElements) {
         INDArray out = Nd4j.createUninitialized(batches.dataType(),
                 new long[] {batches.anchorRows(), batches.candidateRows()}, 'c');
         try (MemoryWorkspace ignored = Workspaces.open(WORKSPACE)) {
-            CandidateBasis basis = CandidateBasis.of(batches.candidates());
+            CandidateBasis basis = CandidateBasis.of(batches.candidates(), hostBasis);
             volumesInto(batches.anchor(), batches.anchorSquaredNorms(), basis, out, epilogue, scratchElements);
         }
         return out;

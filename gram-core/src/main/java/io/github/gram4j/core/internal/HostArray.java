@@ -51,6 +51,12 @@ public abstract class HostArray {
     /** Sets element {@code i} (c-order), rounding to the array's dtype. */
     public abstract void set(int i, double value);
 
+    /** Copies elements {@code from … from + n − 1} (c-order) into {@code dst[0 … n − 1]}. */
+    public abstract void read(int from, double[] dst, int n);
+
+    /** Copies {@code src[0 … n − 1]} into elements {@code from … from + n − 1}, rounding to the dtype. */
+    public abstract void write(int from, double[] src, int n);
+
     private static final class Floats extends HostArray {
         private final FloatBuffer buffer;
         private final int offset;
@@ -68,6 +74,24 @@ public abstract class HostArray {
         @Override
         public void set(int i, double value) {
             buffer.put(offset + i, (float) value);
+        }
+
+        @Override
+        public void read(int from, double[] dst, int n) {
+            float[] tmp = new float[n];
+            buffer.get(offset + from, tmp, 0, n);
+            for (int c = 0; c < n; c++) {
+                dst[c] = tmp[c];
+            }
+        }
+
+        @Override
+        public void write(int from, double[] src, int n) {
+            float[] tmp = new float[n];
+            for (int c = 0; c < n; c++) {
+                tmp[c] = (float) src[c];
+            }
+            buffer.put(offset + from, tmp, 0, n);
         }
     }
 
@@ -88,6 +112,16 @@ public abstract class HostArray {
         @Override
         public void set(int i, double value) {
             buffer.put(offset + i, value);
+        }
+
+        @Override
+        public void read(int from, double[] dst, int n) {
+            buffer.get(offset + from, dst, 0, n);
+        }
+
+        @Override
+        public void write(int from, double[] src, int n) {
+            buffer.put(offset + from, src, 0, n);
         }
     }
 }

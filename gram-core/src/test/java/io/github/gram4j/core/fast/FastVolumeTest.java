@@ -14,7 +14,10 @@ import org.junit.jupiter.params.provider.CsvSource;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
-/** The FAST kernel's internal variants agree: host and ND4J epilogues, whole and row-blocked GEMMs. */
+/**
+ * The FAST kernel's internal variants agree with the reference: host and ND4J orthonormalisation,
+ * host and ND4J epilogues (the ND4J variants serve non-CPU backends), whole and row-blocked GEMMs.
+ */
 class FastVolumeTest {
 
     @ParameterizedTest(name = "{0} k={1} B1={2} B2={3}")
@@ -33,11 +36,14 @@ class FastVolumeTest {
         double[][] scale = VolumeAssert.scales(anchor.castTo(DataType.DOUBLE),
                 Arrays.stream(xs).map(x -> x.castTo(DataType.DOUBLE)).toList());
         double tolerance = type == DataType.DOUBLE ? 1e-12 : 1e-5;
-        for (VolumeEpilogue epilogue : VolumeEpilogue.values()) {
-            // whole problem at once; then blocks of 7 rows (ragged last block); then one row at a time
-            for (long scratch : List.of(FastVolume.SCRATCH_ELEMENTS, 7L * (k - 1) * b2, 1L)) {
-                INDArray v = FastVolume.volumes(batches, epilogue, scratch);
-                VolumeAssert.assertClose(epilogue + " scratch=" + scratch, v, reference, scale, tolerance);
+        for (boolean hostBasis : new boolean[] {true, false}) {
+            for (VolumeEpilogue epilogue : VolumeEpilogue.values()) {
+                // whole problem at once; then blocks of 7 rows (ragged last block); then one row at a time
+                for (long scratch : List.of(FastVolume.SCRATCH_ELEMENTS, 7L * (k - 1) * b2, 1L)) {
+                    INDArray v = FastVolume.volumes(batches, hostBasis, epilogue, scratch);
+                    VolumeAssert.assertClose("host basis " + hostBasis + ", " + epilogue + " epilogue, scratch "
+                            + scratch, v, reference, scale, tolerance);
+                }
             }
         }
     }
