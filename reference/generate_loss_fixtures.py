@@ -18,8 +18,9 @@ torch single-threaded. Everything else is float64 autograd, volumes by the seed'
 volume_computation with the determinant in float64. Re-running reproduces
 byte-identical files on the same machine/torch build. See reference/README.md.
 
-What GRAM does (ispamm/GRAM @ b70c5c2, MIT licence; the semantics below are
-re-implemented here, not copied):
+What GRAM does (ispamm/GRAM @ b70c5c2, MIT licence). The semantics below are
+re-implemented here; only ranks_gram_literal follows GRAM's compute_metric_ret_area
+line by line (adapted: returns the raw ranks), as a cross-check:
 
   model/gram.py forward_ret (lines 412-479), per process (rank r, local batch bs):
     feat_*      = F.normalize(head(...), dim=-1)             (lines 241-275)
@@ -55,13 +56,13 @@ re-implemented here, not copied):
 
 import math
 import sys
-import zlib
 from pathlib import Path
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 
+sys.dont_write_bytecode = True  # importing generate_fixtures must not leave reference/__pycache__
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from generate_fixtures import (  # noqa: E402  (seed formula + input conventions)
     as_f64, check_f32_exact, gen_for, l2n, randn, unit_noise, volume_computation)
@@ -74,7 +75,11 @@ torch.set_num_threads(1)
 F64 = torch.float64
 
 HARDNEG_EPS = 1e-4          # GRAM model/gram.py:492,494
-LOGIT_SCALE_MAX = 100.0     # open_clip: logit_scale clamped to [0, ln 100]
+# CLIP-style parametrisation tau = 1/min(exp(s), 100) with the clamp IN the graph (zero gradient
+# while active). open_clip instead projects the parameter after each optimizer step,
+# logit_scale.clamp_(0, ln 100) under no_grad (src/open_clip/task/image_text_task.py
+# clamp_logit_scale, called from src/open_clip_train/train.py), so its forward never sees s > ln 100.
+LOGIT_SCALE_MAX = 100.0
 B_LOCAL, D = 10, 16
 BS_G, N_G = 4, 12
 
@@ -376,7 +381,8 @@ class LossWriter:
         diag = np.diag(sn)
         self.report.append((name, form, loss.item(), fd_err, qr_err,
                             float(diag.min()) if kind == "volume" else None,
-                            ("clamp" if clamped else "") + (" FD/max|grad| of all leaves" if degenerate and fd else "")))
+                            ("clamp" if clamped else "")
+                            + (" FD/max|grad| of all leaves" if degenerate and fd else "")))
 
     def gathered(self, name, kind, a64, x64s, ga64, gx64s, offset, tau, eps, note, fd=False,
                  ws1_of=None):
@@ -649,6 +655,13 @@ def build_metrics():
         assert np.array_equal(f_lit, f_cnt) and np.array_equal(b_lit, b_cnt), name
         if expect_ties:
             assert not no_ties(scores) and max(scores.shape) <= 16, name
+            # the positive ties with an earlier entry (counted after it) and with a later one (before it)
+            before = after = 0
+            for i, aid in enumerate(aids):
+                j = int(np.nonzero(cids == aid)[0][0])
+                before += int(np.sum(scores[i, :j] == scores[i, j]))
+                after += int(np.sum(scores[i, j + 1:] == scores[i, j]))
+            assert before > 0 and after > 0, name
         else:
             assert no_ties(scores), name
         a2c, c2a = metrics_from_ranks(f_cnt), metrics_from_ranks(b_cnt)
@@ -709,7 +722,12 @@ def build_metrics():
         s = f32(s) if kind == "volume" else f32(1 - s)
         emit(name, s, caps, vids, kind,
              "anchors = 50 captions (5 per video id 500..509, shuffled), candidates = 10 videos (permuted ids)")
-        emit(f"one2many_{kind}_10x50", np.ascontiguousarray(s.T), vids, caps, kind,
+        st = np.ascontiguousarray(s.T)
+        first = ranks_counting(st, vids, caps, kind == "cosine")[0]
+        best = [min(int(np.sum((st[i] > st[i, j]) if kind == "cosine" else (st[i] < st[i, j])))
+                    for j in np.nonzero(caps == v)[0]) for i, v in enumerate(vids)]
+        assert not np.array_equal(first, best), name  # "first caption" differs from "best caption"
+        emit(f"one2many_{kind}_10x50", st, vids, caps, kind,
              f"transpose layout of many2one_{kind}_50x10: anchors = 10 videos, candidates = 50 captions; "
              "a2c ranks the FIRST caption column with the video's id only")
 
