@@ -40,13 +40,15 @@ public final class ModalityBatches {
     private final INDArray anchor;
     private final INDArray anchorSquaredNorms;
     private final List<INDArray> candidates;
+    private final List<INDArray> candidateSquaredNorms;
     private final DataType dataType;
 
     private ModalityBatches(INDArray anchor, INDArray anchorSquaredNorms, List<INDArray> candidates,
-            DataType dataType) {
+            List<INDArray> candidateSquaredNorms, DataType dataType) {
         this.anchor = anchor;
         this.anchorSquaredNorms = anchorSquaredNorms;
         this.candidates = candidates;
+        this.candidateSquaredNorms = candidateSquaredNorms;
         this.dataType = dataType;
     }
 
@@ -123,13 +125,15 @@ public final class ModalityBatches {
         INDArray a = anchor.dataType() == compute ? anchor : anchor.castTo(compute);
         INDArray anchorSquares = checkedSquaredNorms(anchorName, a);
         List<INDArray> xs = new ArrayList<>(candidates.size());
+        List<INDArray> xSquares = new ArrayList<>(candidates.size());
         for (int m = 0; m < candidates.size(); m++) {
             INDArray x = candidates.get(m);
             x = x.dataType() == compute ? x : x.castTo(compute);
-            checkedSquaredNorms(candidateNames.get(m), x);
+            xSquares.add(checkedSquaredNorms(candidateNames.get(m), x));
             xs.add(x);
         }
-        return new ModalityBatches(a, anchorSquares, Collections.unmodifiableList(xs), compute);
+        return new ModalityBatches(a, anchorSquares, Collections.unmodifiableList(xs),
+                Collections.unmodifiableList(xSquares), compute);
     }
 
     /** The dtype GRAM computes in for inputs of {@code given}: FLOAT for HALF and BFLOAT16. */
@@ -155,6 +159,11 @@ public final class ModalityBatches {
     /** {@code |anchor_i|²} for every anchor row: {@code B1} entries, computed during validation. */
     public INDArray anchorSquaredNorms() {
         return anchorSquaredNorms;
+    }
+
+    /** {@code |candidates[m]_j|²} for every row of candidate batch {@code m}: {@code B2} entries. */
+    public INDArray candidateSquaredNorms(int m) {
+        return candidateSquaredNorms.get(m);
     }
 
     /** The {@code K = k − 1} candidate batches, {@code B2 × d} each, in {@link #dataType()}. */

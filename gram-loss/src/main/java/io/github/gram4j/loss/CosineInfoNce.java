@@ -1,0 +1,93 @@
+package io.github.gram4j.loss;
+
+import java.util.List;
+
+import io.github.gram4j.core.ModalityBatches;
+import io.github.gram4j.core.internal.Workspaces;
+import org.nd4j.linalg.api.memory.MemoryWorkspace;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+
+/**
+ * The CLIP-style InfoNCE baseline that GRAM replaces, with the same options and forms as
+ * {@link GramLoss}: {@code L = ½ [CE(S₁/τ, t; ε) + CE(S₂ᵀ/τ, t; ε)]} with
+ * {@code S₁ = anchors·candidatesᵀ} and {@code S₂ = gathered anchors·local candidatesᵀ} (open_clip's
+ * {@code ClipLoss}). The embeddings are used as given: pass L2-normalised rows for cosine
+ * similarity, as open_clip does. Two modalities only. Immutable and thread-safe.
+ */
+public final class CosineInfoNce {
+
+    private final double labelSmoothing;
+
+    /** No label smoothing (CLIP's default). */
+    public CosineInfoNce() {
+        this(0.0);
+    }
+
+    /**
+     * @param labelSmoothing {@code ε} in {@code [0, 1]}
+     * @throws IllegalArgumentException otherwise
+     */
+    public CosineInfoNce(double labelSmoothing) {
+        if (!(labelSmoothing >= 0 && labelSmoothing <= 1)) {
+            throw new IllegalArgumentException("labelSmoothing must be in [0, 1], got " + labelSmoothing);
+        }
+        this.labelSmoothing = labelSmoothing;
+    }
+
+    /**
+     * The one-process loss and its gradients.
+     *
+     * @param anchor {@code bs × d}
+     * @param candidate {@code bs × d}; row {@code i} is the positive of anchor row {@code i}
+     */
+    public LossResult compute(Temperature temperature, INDArray anchor, INDArray candidate) {
+        ModalityBatches batches = ModalityBatches.of(anchor, candidate);
+        GramLoss.requirePairedRows(batches);
+        INDArray a = batches.anchor();
+        INDArray x = batches.candidate(0);
+        try (MemoryWorkspace ignored = Workspaces.open(GramLoss.WORKSPACE)) {
+            INDArray s = Nd4j.gemm(a, x, false, true);
+            BidirectionalCrossEntropy ce = BidirectionalCrossEntropy.compute(s, s.transpose().dup('c'), 1,
+                    temperature.tau(), labelSmoothing, 0);
+            INDArray g = ce.gradScores1.addi(ce.gradScores2.transpose());
+            INDArray gradAnchor = Nd4j.gemm(g, x, false, false);
+            INDArray gradCandidate = Nd4j.gemm(g, a, true, false);
+            INDArray scores = s.detach();
+            return new LossResult(ce.loss, ce.rowLosses1.detach(), ce.rowLosses2.detach(), scores, scores,
+                    gradAnchor.detach(), List.of(gradCandidate.detach()), temperature.chain(ce.gradTau), null, List.of());
+        }
+    }
+
+    /**
+     * The gathered (distributed) loss on one rank; {@code batches} must hold one candidate batch.
+     *
+     * @param gatheredGradients also compute the gradients of the gathered tensors
+     */
+    public LossResult compute(Temperature temperature, GatheredBatches batches, boolean gatheredGradients) {
+        if (batches.local().candidateModalities() != 1) {
+            throw new IllegalArgumentException("the cosine InfoNCE loss takes exactly one candidate batch, got "
+                    + batches.local().candidateModalities());
+        }
+        INDArray a = batches.local().anchor();
+        INDArray x = batches.local().candidate(0);
+        INDArray ga = batches.gathered().anchor();
+        INDArray gx = batches.gathered().candidate(0);
+        try (MemoryWorkspace ignored = Workspaces.open(GramLoss.WORKSPACE)) {
+            INDArray s1 = Nd4j.gemm(a, gx, false, true);
+            INDArray s2 = Nd4j.gemm(ga, x, false, true);
+            BidirectionalCrossEntropy ce = BidirectionalCrossEntropy.compute(s1, s2.transpose().dup('c'), 1,
+                    temperature.tau(), labelSmoothing, batches.offset());
+            INDArray g1 = ce.gradScores1;
+            INDArray g2 = ce.gradScores2;
+            INDArray gradAnchor = Nd4j.gemm(g1, gx, false, false);
+            INDArray gradCandidate = Nd4j.gemm(g2, ga, false, false);
+            INDArray gradGatheredAnchor = gatheredGradients ? Nd4j.gemm(g2, x, true, false).detach() : null;
+            List<INDArray> gradGatheredCandidates = gatheredGradients
+                    ? List.of(Nd4j.gemm(g1, a, true, false).detach()) : List.of();
+            return new LossResult(ce.loss, ce.rowLosses1.detach(), ce.rowLosses2.detach(), s1.detach(), s2.detach(),
+                    gradAnchor.detach(), List.of(gradCandidate.detach()), temperature.chain(ce.gradTau),
+                    gradGatheredAnchor, gradGatheredCandidates);
+        }
+    }
+}

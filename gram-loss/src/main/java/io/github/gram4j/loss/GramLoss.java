@@ -1,0 +1,135 @@
+package io.github.gram4j.loss;
+
+import java.util.ArrayList;
+import java.util.List;
+
+import io.github.gram4j.core.ModalityBatches;
+import io.github.gram4j.core.fast.VolumeGradients;
+import io.github.gram4j.core.fast.VolumeTape;
+import io.github.gram4j.core.internal.Workspaces;
+import org.nd4j.linalg.api.memory.MemoryWorkspace;
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+/**
+ * GRAM's bidirectional volume-based contrastive loss (the seed README; {@code forward_ret} in
+ * {@code model/gram.py} of ispamm/GRAM):
+ * <pre>
+ *   L = ½ [ CE(−V₁/τ, t; ε) + CE(−V₂ᵀ/τ, t; ε) ]
+ * </pre>
+ * with {@code V₁ = vol(anchors, candidates…)} ({@code bs × N}), {@code V₂ = vol(gathered
+ * anchors, local candidates…)} ({@code N × bs}), targets {@code t_i = offset + i}, cross-entropy
+ * with PyTorch's label smoothing {@code ε} (default 0.1) and temperature {@code τ} (GRAM learns it
+ * from 0.07). On one process {@code V₁ = V₂ = V} is computed once and the gradients are those of
+ * full autograd through both terms (the README's formula). In the gathered form the gathered
+ * tensors are constants for the local gradients, as GRAM's {@code concat_all_gather} makes them.
+ *
+ * <p>Gradients for every input and for the temperature parameter come from the analytic
+ * identities of {@link VolumeTape}: {@code 3K} GEMMs for forward and backward, never the
+ * {@code (B1, B2, k, k)} tensor. Degenerate tuples give finite gradients (see the floor there).
+ *
+ * <p>Immutable and thread-safe; each call uses a per-thread workspace for its scratch.
+ */
+public final class GramLoss {
+
+    /** GRAM's label smoothing. */
+    public static final double DEFAULT_LABEL_SMOOTHING = 0.1;
+
+    static final String WORKSPACE = "gram4j.loss";
+
+    private final double labelSmoothing;
+
+    /** The loss with GRAM's label smoothing, 0.1. */
+    public GramLoss() {
+        this(DEFAULT_LABEL_SMOOTHING);
+    }
+
+    /**
+     * @param labelSmoothing {@code ε} in {@code [0, 1]}
+     * @throws IllegalArgumentException otherwise
+     */
+    public GramLoss(double labelSmoothing) {
+        if (!(labelSmoothing >= 0 && labelSmoothing <= 1)) {
+            throw new IllegalArgumentException("labelSmoothing must be in [0, 1], got " + labelSmoothing);
+        }
+        this.labelSmoothing = labelSmoothing;
+    }
+
+    /** {@code ε}. */
+    public double labelSmoothing() {
+        return labelSmoothing;
+    }
+
+    /**
+     * The one-process loss and all its gradients.
+     *
+     * @param temperature {@code τ} (or its log-scale parametrisation)
+     * @param anchor {@code bs × d}
+     * @param candidates {@code K ≥ 1} batches of {@code bs × d}; row {@code i} of every batch is
+     *     the positive of anchor row {@code i}
+     * @throws IllegalArgumentException for invalid batches (see {@link ModalityBatches}) or
+     *     candidate batches with another row count than the anchor
+     */
+    public LossResult compute(Temperature temperature, INDArray anchor, INDArray... candidates) {
+        ModalityBatches batches = ModalityBatches.of(anchor, candidates);
+        requirePairedRows(batches);
+        try (MemoryWorkspace ignored = Workspaces.open(WORKSPACE)) {
+            VolumeTape tape = VolumeTape.record(batches);
+            INDArray v = tape.volumes();
+            BidirectionalCrossEntropy ce = BidirectionalCrossEntropy.compute(v, v.transpose().dup('c'), -1,
+                    temperature.tau(), labelSmoothing, 0);
+            INDArray g = ce.gradScores1.addi(ce.gradScores2.transpose());
+            VolumeGradients grads = tape.backward(g, true, true);
+            INDArray volumes = v.detach();
+            return new LossResult(ce.loss, ce.rowLosses1.detach(), ce.rowLosses2.detach(), volumes, volumes,
+                    grads.anchor().detach(), detach(grads.candidates()), temperature.chain(ce.gradTau), null, List.of());
+        }
+    }
+
+    /**
+     * The gathered (distributed) loss on one rank.
+     *
+     * @param temperature {@code τ} (or its log-scale parametrisation)
+     * @param batches this rank's local and gathered tensors and offset
+     * @param gatheredGradients also compute {@code ∂L/∂gathered…} (for engines that gather with
+     *     gradient and reduce the gradients back to their ranks); costs {@code 2K} more GEMMs
+     */
+    public LossResult compute(Temperature temperature, GatheredBatches batches, boolean gatheredGradients) {
+        ModalityBatches local = batches.local();
+        ModalityBatches gathered = batches.gathered();
+        int kk = local.candidateModalities();
+        ModalityBatches anchorsVsGathered = ModalityBatches.named("localAnchor", local.anchor(),
+                GatheredBatches.names("gatheredCandidates", kk), gathered.candidates());
+        ModalityBatches gatheredVsCandidates = ModalityBatches.named("gatheredAnchor", gathered.anchor(),
+                GatheredBatches.names("localCandidates", kk), local.candidates());
+        try (MemoryWorkspace ignored = Workspaces.open(WORKSPACE)) {
+            VolumeTape tape1 = VolumeTape.record(anchorsVsGathered);
+            VolumeTape tape2 = VolumeTape.record(gatheredVsCandidates);
+            INDArray v1 = tape1.volumes();
+            INDArray v2 = tape2.volumes();
+            BidirectionalCrossEntropy ce = BidirectionalCrossEntropy.compute(v1, v2.transpose().dup('c'), -1,
+                    temperature.tau(), labelSmoothing, batches.offset());
+            VolumeGradients grads1 = tape1.backward(ce.gradScores1, true, gatheredGradients);
+            VolumeGradients grads2 = tape2.backward(ce.gradScores2.transpose().dup('c'), gatheredGradients, true);
+            return new LossResult(ce.loss, ce.rowLosses1.detach(), ce.rowLosses2.detach(), v1.detach(), v2.detach(),
+                    grads1.anchor().detach(), detach(grads2.candidates()), temperature.chain(ce.gradTau),
+                    gatheredGradients ? grads2.anchor().detach() : null, detach(grads1.candidates()));
+        }
+    }
+
+    static void requirePairedRows(ModalityBatches batches) {
+        if (batches.anchorRows() != batches.candidateRows()) {
+            throw new IllegalArgumentException("anchor has " + batches.anchorRows() + " rows but candidates[0] has "
+                    + batches.candidateRows() + " (shapes " + java.util.Arrays.toString(batches.anchor().shape()) + " and "
+                    + java.util.Arrays.toString(batches.candidate(0).shape())
+                    + "); the loss pairs anchor row i with candidate row i");
+        }
+    }
+
+    static List<INDArray> detach(List<INDArray> arrays) {
+        List<INDArray> out = new ArrayList<>(arrays.size());
+        for (INDArray a : arrays) {
+            out.add(a.detach());
+        }
+        return out;
+    }
+}

@@ -1,0 +1,35 @@
+package io.github.gram4j.loss;
+
+import java.util.List;
+
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+/**
+ * The value and gradients of a bidirectional contrastive loss for one step. Arrays are new,
+ * detached from any workspace, in the computation dtype (FLOAT or DOUBLE).
+ *
+ * @param loss {@code L = ½ (L_{a→c} + L_{c→a})}
+ * @param rowLossesAnchorToCandidate the {@code bs} per-row losses of the anchor→candidate direction
+ *     (their mean is {@code L_{a→c}})
+ * @param rowLossesCandidateToAnchor the {@code bs} per-row losses of the candidate→anchor direction
+ * @param anchorScores the scores of the local anchors against the (gathered) candidates,
+ *     {@code bs × N}: volumes for GRAM, similarities for the cosine baseline
+ * @param candidateScores the scores of the (gathered) anchors against the local candidates,
+ *     {@code N × bs}; on one process the same matrix as {@code anchorScores}
+ * @param gradAnchor {@code ∂L/∂anchor}, {@code bs × d}
+ * @param gradCandidates {@code ∂L/∂candidates[m]}, {@code bs × d} each
+ * @param gradTemperature {@code ∂L/∂τ}, or {@code ∂L/∂s} for a log-scale {@link Temperature}
+ * @param gradGatheredAnchor {@code ∂L/∂gatheredAnchor} ({@code N × d}), or {@code null} unless
+ *     requested in the gathered form
+ * @param gradGatheredCandidates {@code ∂L/∂gatheredCandidates[m]} ({@code N × d} each), or empty
+ *     unless requested in the gathered form
+ */
+public record LossResult(double loss, INDArray rowLossesAnchorToCandidate, INDArray rowLossesCandidateToAnchor,
+        INDArray anchorScores, INDArray candidateScores, INDArray gradAnchor, List<INDArray> gradCandidates,
+        double gradTemperature, INDArray gradGatheredAnchor, List<INDArray> gradGatheredCandidates) {
+
+    public LossResult {
+        gradCandidates = List.copyOf(gradCandidates);
+        gradGatheredCandidates = List.copyOf(gradGatheredCandidates);
+    }
+}
