@@ -39,6 +39,7 @@ import picocli.CommandLine.UnmatchedArgumentException;
         synopsisSubcommandLabel = "COMMAND",
         subcommands = {
             VolumeCommand.class,
+            EvalCommand.class,
             CommandLine.HelpCommand.class,
         },
         commandListHeading = "%nCommands:%n",
