@@ -40,6 +40,7 @@ import picocli.CommandLine.UnmatchedArgumentException;
         subcommands = {
             VolumeCommand.class,
             EvalCommand.class,
+            LossCommand.class,
             CommandLine.HelpCommand.class,
         },
         commandListHeading = "%nCommands:%n",

@@ -2,9 +2,7 @@ package io.github.gram4j.cli;
 
 import java.io.IOException;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
-import java.util.Locale;
 import java.util.concurrent.Callable;
 
 import io.github.gram4j.core.GramVolumes;
@@ -12,8 +10,6 @@ import io.github.gram4j.core.ModalityBatches;
 import io.github.gram4j.core.VolumeMethod;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.indexing.BooleanIndexing;
-import org.nd4j.linalg.indexing.conditions.Conditions;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.ITypeConverter;
 import picocli.CommandLine.Model.CommandSpec;
@@ -63,7 +59,7 @@ public final class VolumeCommand implements Callable<Integer> {
             description = "fast (default) or reference (the seed's Gram-tensor determinants; small inputs).")
     VolumeMethod method;
 
-    @Option(names = "--dtype", converter = DtypeConverter.class, paramLabel = "DTYPE",
+    @Option(names = "--dtype", converter = EmbeddingFiles.DtypeConverter.class, paramLabel = "DTYPE",
             description = "float32 or float64: cast all inputs to it first. Default: the anchor's dtype,"
                     + " and every input must have it.")
     DataType dtype;
@@ -81,25 +77,12 @@ public final class VolumeCommand implements Callable<Integer> {
         }
         Path target = NpyFiles.checkOutput(out, "--out");
 
-        String anchorName = anchor.toString();
-        INDArray a = cast(NpyFiles.read(anchor, anchorName), anchorName);
-        List<String> names = new ArrayList<>(inputs.size());
-        List<INDArray> xs = new ArrayList<>(inputs.size());
-        for (Path p : inputs) {
-            String name = p.toString();
-            INDArray x = NpyFiles.read(p, name);
-            if (dtype == null && x.dataType() != a.dataType()) {
-                throw new BadInputException(name + " is " + npyName(x.dataType()) + " but the anchor " + anchorName
-                        + " is " + npyName(a.dataType()) + "; all inputs must share one dtype (or give --dtype"
-                        + " float32|float64 to cast them)");
-            }
-            names.add(name);
-            xs.add(cast(x, name));
-        }
+        EmbeddingFiles files = EmbeddingFiles.read(anchor, inputs, dtype);
 
         INDArray v;
         try {
-            ModalityBatches batches = ModalityBatches.named(anchorName, a, names, xs);
+            ModalityBatches batches = ModalityBatches.named(files.anchorName(), files.anchor(), files.names(),
+                    files.candidates());
             v = GramVolumes.pairwise(method, batches);
         } catch (IllegalArgumentException e) {
             // gram-core's documented contract: bad input, with the file names in the message
@@ -107,23 +90,6 @@ public final class VolumeCommand implements Callable<Integer> {
         }
         NpyFiles.writeAtomically(v, target, "--out " + out);
         return 0;
-    }
-
-    /** Casts to {@code --dtype} if given; a float64 value beyond the float32 range is an error. */
-    private INDArray cast(INDArray x, String name) {
-        if (dtype == null || x.dataType() == dtype) {
-            return x;
-        }
-        INDArray y = x.castTo(dtype);
-        if (BooleanIndexing.or(y, Conditions.notFinite()) && !BooleanIndexing.or(x, Conditions.notFinite())) {
-            throw new BadInputException(name + ": values beyond the float32 range (max |x| = "
-                    + x.amaxNumber() + ") cannot be cast to --dtype float32");
-        }
-        return y;
-    }
-
-    private static String npyName(DataType t) {
-        return t == DataType.DOUBLE ? "float64" : t == DataType.FLOAT ? "float32" : t.name();
     }
 
     /** {@code fast} | {@code reference}, any case. */
@@ -136,21 +102,6 @@ public final class VolumeCommand implements Callable<Integer> {
                 }
             }
             throw new TypeConversionException("expected fast or reference, got '" + value + "'");
-        }
-    }
-
-    /** {@code float32} | {@code float64}, any case. */
-    static final class DtypeConverter implements ITypeConverter<DataType> {
-        @Override
-        public DataType convert(String value) {
-            switch (value.strip().toLowerCase(Locale.ROOT)) {
-                case "float32":
-                    return DataType.FLOAT;
-                case "float64":
-                    return DataType.DOUBLE;
-                default:
-                    throw new TypeConversionException("expected float32 or float64, got '" + value + "'");
-            }
         }
     }
 }

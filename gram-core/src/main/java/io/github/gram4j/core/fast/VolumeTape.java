@@ -4,6 +4,7 @@ import java.util.ArrayList;
 import java.util.List;
 
 import io.github.gram4j.core.ModalityBatches;
+import io.github.gram4j.core.internal.RowOps;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.api.ops.impl.broadcast.BroadcastMax;
@@ -170,7 +171,7 @@ public final class VolumeTape {
             }
             y.add(ym);
         }
-        double[] gv = g.mul(volumes).sum(0).castTo(DataType.DOUBLE).toDoubleVector();
+        double[] gv = RowOps.columnSums(g.mul(volumes)).castTo(DataType.DOUBLE).toDoubleVector();
         INDArray anchor = batches.anchor();
         List<INDArray> grads = new ArrayList<>(kk);
         for (int m = 0; m < kk; m++) {
@@ -178,7 +179,7 @@ public final class VolumeTape {
             INDArray grad = Nd4j.gemm(cy, anchor, Nd4j.createUninitialized(type, new long[] {b2, batches.dim()}, 'c'),
                     true, false, -1.0, 0.0);
             for (int l = 0; l < kk; l++) {
-                double[] coefficient = cy.mul(y.get(l)).sum(0).castTo(DataType.DOUBLE).toDoubleVector();
+                double[] coefficient = RowOps.columnSums(cy.mul(y.get(l))).castTo(DataType.DOUBLE).toDoubleVector();
                 for (int j = 0; j < b2; j++) {
                     double cInv = 0;
                     for (int p = Math.max(m, l); p < kk; p++) {
