@@ -1,17 +1,11 @@
 package io.github.gram4j.loss;
 
 import java.io.File;
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.net.URISyntaxException;
-import java.net.URL;
-import java.nio.file.Files;
 import java.util.ArrayList;
-import java.util.Arrays;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
+import io.github.gram4j.core.testing.Fixtures;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
@@ -89,36 +83,14 @@ final class LossFixtures {
     }
 
     static List<Case> load(String set, String form) {
-        URL index = LossFixtures.class.getResource("/fixtures/" + set + "/index.tsv");
-        if (index == null) {
-            throw new IllegalStateException("fixtures/" + set + "/index.tsv is not on the test classpath");
+        File dir = Fixtures.directory(set);
+        List<Case> cases = Fixtures.rows(set).stream()
+                .filter(row -> form == null || form.equals(row.get("form")))
+                .map(row -> new Case(dir, row))
+                .toList();
+        if (cases.isEmpty()) {
+            throw new IllegalStateException("no fixture case of form " + form + " in fixtures/" + set);
         }
-        try {
-            File file = new File(index.toURI());
-            List<String> lines = Files.readAllLines(file.toPath());
-            List<String> header = Arrays.asList(lines.get(0).split("\t"));
-            List<Case> cases = new ArrayList<>();
-            for (String line : lines.subList(1, lines.size())) {
-                if (line.isBlank()) {
-                    continue;
-                }
-                String[] cells = line.split("\t", -1);
-                Map<String, String> row = new LinkedHashMap<>();
-                for (int c = 0; c < header.size(); c++) {
-                    row.put(header.get(c), cells[c]);
-                }
-                if (form == null || form.equals(row.get("form"))) {
-                    cases.add(new Case(file.getParentFile(), row));
-                }
-            }
-            if (cases.isEmpty()) {
-                throw new IllegalStateException("no fixture case of form " + form + " in " + file);
-            }
-            return cases;
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        } catch (URISyntaxException e) {
-            throw new IllegalStateException(e);
-        }
+        return cases;
     }
 }

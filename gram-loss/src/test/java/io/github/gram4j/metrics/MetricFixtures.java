@@ -1,15 +1,9 @@
 package io.github.gram4j.metrics;
 
 import java.io.File;
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.net.URISyntaxException;
-import java.net.URL;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.util.ArrayList;
 import java.util.List;
 
+import io.github.gram4j.core.testing.Fixtures;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
@@ -68,30 +62,10 @@ final class MetricFixtures {
     }
 
     static List<Case> all() {
-        URL index = MetricFixtures.class.getResource("/fixtures/metrics/index.tsv");
-        if (index == null) {
-            throw new IllegalStateException("fixtures/metrics/index.tsv is not on the test classpath");
-        }
-        try {
-            File file = new File(index.toURI());
-            List<String> lines = Files.readAllLines(file.toPath(), StandardCharsets.US_ASCII);
-            if (!lines.get(0).equals("name\tb1\tb2\tscore\tnote")) {
-                throw new IllegalStateException("unexpected index.tsv header: " + lines.get(0));
-            }
-            List<Case> cases = new ArrayList<>();
-            for (String line : lines.subList(1, lines.size())) {
-                if (line.isBlank()) {
-                    continue;
-                }
-                String[] f = line.split("\t", -1);
-                cases.add(new Case(file.getParentFile(), f[0], Integer.parseInt(f[1]), Integer.parseInt(f[2]), f[3],
-                        f[4]));
-            }
-            return cases;
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        } catch (URISyntaxException e) {
-            throw new IllegalStateException(e);
-        }
+        File dir = Fixtures.directory("metrics");
+        return Fixtures.rows("metrics").stream()
+                .map(row -> new Case(dir, row.get("name"), Integer.parseInt(row.get("b1")),
+                        Integer.parseInt(row.get("b2")), row.get("score"), row.get("note")))
+                .toList();
     }
 }

@@ -8,6 +8,7 @@ import java.net.URL;
 import java.nio.file.Files;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Predicate;
@@ -65,30 +66,50 @@ public final class Fixtures {
 
     /** All cases of the fixture set under test resource folder {@code fixtures/SET}. */
     public static List<Case> load(String set, Predicate<Case> filter) {
-        URL index = Fixtures.class.getResource("/fixtures/" + set + "/index.tsv");
-        if (index == null) {
-            throw new IllegalStateException("fixture index fixtures/" + set + "/index.tsv not on the test classpath");
-        }
+        File dir = directory(set);
+        return rows(set).stream()
+                .map(row -> new Case(dir, row.get("name"), row.get("kind"), Integer.parseInt(row.get("k")),
+                        Integer.parseInt(row.get("b1")), Integer.parseInt(row.get("b2")), Integer.parseInt(row.get("d")),
+                        Boolean.parseBoolean(row.get("normalized")), row.get("note")))
+                .filter(filter)
+                .collect(Collectors.toList());
+    }
+
+    /** The folder of fixture set {@code SET} ({@code fixtures/SET} on the test classpath). */
+    public static File directory(String set) {
+        return index(set).getParentFile();
+    }
+
+    /** The lines of {@code fixtures/SET/index.tsv}, each as a map from column name to cell, in order. */
+    public static List<Map<String, String>> rows(String set) {
         try {
-            File file = new File(index.toURI());
-            List<String> lines = Files.readAllLines(file.toPath());
+            List<String> lines = Files.readAllLines(index(set).toPath());
             List<String> header = Arrays.asList(lines.get(0).split("\t"));
-            List<Case> cases = new ArrayList<>();
+            List<Map<String, String>> rows = new ArrayList<>();
             for (String line : lines.subList(1, lines.size())) {
                 if (line.isBlank()) {
                     continue;
                 }
                 String[] cells = line.split("\t", -1);
-                Map<String, String> row = header.stream().collect(
-                        Collectors.toMap(h -> h, h -> cells[header.indexOf(h)]));
-                cases.add(new Case(file.getParentFile(), row.get("name"), row.get("kind"),
-                        Integer.parseInt(row.get("k")), Integer.parseInt(row.get("b1")),
-                        Integer.parseInt(row.get("b2")), Integer.parseInt(row.get("d")),
-                        Boolean.parseBoolean(row.get("normalized")), row.get("note")));
+                Map<String, String> row = new LinkedHashMap<>();
+                for (int c = 0; c < header.size(); c++) {
+                    row.put(header.get(c), cells[c]);
+                }
+                rows.add(row);
             }
-            return cases.stream().filter(filter).collect(Collectors.toList());
+            return rows;
         } catch (IOException e) {
             throw new UncheckedIOException(e);
+        }
+    }
+
+    private static File index(String set) {
+        URL index = Fixtures.class.getResource("/fixtures/" + set + "/index.tsv");
+        if (index == null) {
+            throw new IllegalStateException("fixture index fixtures/" + set + "/index.tsv not on the test classpath");
+        }
+        try {
+            return new File(index.toURI());
         } catch (URISyntaxException e) {
             throw new IllegalStateException(e);
         }
