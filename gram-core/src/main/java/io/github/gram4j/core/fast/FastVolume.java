@@ -82,7 +82,7 @@ public final class FastVolume {
                 Nd4j.gemm(rows, basis.q(m), w.get(m), false, true, 1.0, 0.0);
             }
             INDArray norms = whole ? squaredNorms : squaredNorms.get(NDArrayIndex.interval(r0, r1));
-            epilogue.apply(norms, w, basis.rhoProduct(), target);
+            epilogue.apply(norms, w, basis.rhoProduct(), target, null);
         }
     }
 }

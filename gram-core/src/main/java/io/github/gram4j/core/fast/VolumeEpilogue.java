@@ -9,7 +9,8 @@ import org.nd4j.linalg.ops.transforms.Transforms;
 
 /**
  * The elementwise tail of the FAST volume: {@code V_ij = P_j · sqrt(max(|a_i|² − Σ_m w_{m,ij}², 0))}
- * from the GEMM outputs {@code w_m}. Two interchangeable implementations:
+ * from the GEMM outputs {@code w_m}, optionally keeping {@code s} for a backward pass. Two
+ * interchangeable implementations:
  * <ul>
  *   <li>{@link #HOST}: one fused pass on host memory, parallel over rows, arithmetic in double
  *       (CPU backend: ND4J's float {@code sqrt} alone costs ~1.6 ns an element here, and every op of
@@ -21,9 +22,10 @@ enum VolumeEpilogue {
 
     HOST {
         @Override
-        void apply(INDArray squaredNorms, List<INDArray> w, INDArray rhoProduct, INDArray out) {
+        void apply(INDArray squaredNorms, List<INDArray> w, INDArray rhoProduct, INDArray out, INDArray distances) {
             int rows = (int) out.size(0);
             int cols = (int) out.size(1);
+            HostArray sOut = distances == null ? null : HostArray.of(distances);
             double[] aa = new double[rows];
             HostArray.of(squaredNorms).read(0, aa, rows);
             double[] p = new double[cols];
@@ -40,6 +42,9 @@ enum VolumeEpilogue {
                         s[j] -= x[j] * x[j];
                     }
                 }
+                if (sOut != null) {
+                    sOut.write(i * cols, s, cols);
+                }
                 for (int j = 0; j < cols; j++) {
                     s[j] = p[j] * Math.sqrt(Math.max(s[j], 0.0));
                 }
@@ -50,7 +55,7 @@ enum VolumeEpilogue {
 
     ND4J {
         @Override
-        void apply(INDArray squaredNorms, List<INDArray> w, INDArray rhoProduct, INDArray out) {
+        void apply(INDArray squaredNorms, List<INDArray> w, INDArray rhoProduct, INDArray out, INDArray distances) {
             for (int m = 0; m < w.size(); m++) {
                 INDArray wm = w.get(m);
                 if (m == 0) {
@@ -63,6 +68,9 @@ enum VolumeEpilogue {
                 }
             }
             out.rsubiColumnVector(squaredNorms.reshape(out.size(0), 1));
+            if (distances != null) {
+                distances.assign(out);
+            }
             Transforms.relu(out, false);
             Transforms.sqrt(out, false);
             out.muliRowVector(rhoProduct.reshape(1, out.size(1)));
@@ -82,6 +90,9 @@ enum VolumeEpilogue {
      *     {@code w.get(0)} may be {@code out} itself; all may be overwritten
      * @param rhoProduct {@code Π_m ρ_{m,j}}, {@code B2} entries, c-contiguous
      * @param out {@code rows × B2}, c-contiguous
+     * @param distances if not null, also receives {@code s = |a_i|² − Σ_m w²} ({@code rows × B2},
+     *     c-contiguous; may not be one of {@code w})
      */
-    abstract void apply(INDArray squaredNorms, List<INDArray> w, INDArray rhoProduct, INDArray out);
+    abstract void apply(INDArray squaredNorms, List<INDArray> w, INDArray rhoProduct, INDArray out,
+            INDArray distances);
 }

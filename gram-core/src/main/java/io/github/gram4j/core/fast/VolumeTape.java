@@ -4,6 +4,8 @@ import java.util.ArrayList;
 import java.util.List;
 
 import io.github.gram4j.core.ModalityBatches;
+import io.github.gram4j.core.internal.HostArray;
+import io.github.gram4j.core.internal.HostRows;
 import io.github.gram4j.core.internal.RowOps;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -42,14 +44,16 @@ public final class VolumeTape {
     private final List<INDArray> w;
     private final INDArray s;
     private final INDArray volumes;
+    private final boolean onHost;
 
     private VolumeTape(ModalityBatches batches, CandidateBasis basis, List<INDArray> w, INDArray s,
-            INDArray volumes) {
+            INDArray volumes, boolean onHost) {
         this.batches = batches;
         this.basis = basis;
         this.w = w;
         this.s = s;
         this.volumes = volumes;
+        this.onHost = onHost;
     }
 
     /** {@code η} for a dtype: 64 units in the last place of 1. */
@@ -59,28 +63,39 @@ public final class VolumeTape {
 
     /** Runs the forward pass of the pairwise volume of validated batches. */
     public static VolumeTape record(ModalityBatches batches) {
-        CandidateBasis basis = CandidateBasis.of(batches.candidates());
+        return record(batches, HostArray.available());
+    }
+
+    /**
+     * @param onHost elementwise work in fused host loops (CPU backend) or as ND4J ops (any
+     *     backend); both give the same numbers up to rounding
+     */
+    static VolumeTape record(ModalityBatches batches, boolean onHost) {
+        CandidateBasis basis = CandidateBasis.of(batches.candidates(), onHost);
         INDArray anchor = batches.anchor();
         DataType type = batches.dataType();
         long b1 = batches.anchorRows();
         long b2 = batches.candidateRows();
         List<INDArray> w = new ArrayList<>(basis.size());
-        INDArray s = Nd4j.createUninitialized(type, new long[] {b1, b2}, 'c');
         for (int m = 0; m < basis.size(); m++) {
-            INDArray wm = Nd4j.gemm(anchor, basis.q(m), Nd4j.createUninitialized(type, new long[] {b1, b2}, 'c'),
-                    false, true, 1.0, 0.0);
-            w.add(wm);
-            if (m == 0) {
-                s.assign(wm).muli(wm);
-            } else {
-                s.addi(wm.mul(wm));
-            }
+            w.add(Nd4j.gemm(anchor, basis.q(m), Nd4j.createUninitialized(type, new long[] {b1, b2}, 'c'),
+                    false, true, 1.0, 0.0));
         }
-        s.rsubiColumnVector(batches.anchorSquaredNorms().reshape(b1, 1));
-        INDArray volumes = Transforms.relu(s, true);
-        Transforms.sqrt(volumes, false);
-        volumes.muliRowVector(basis.rhoProduct().reshape(1, b2));
-        return new VolumeTape(batches, basis, w, s, volumes);
+        INDArray s = Nd4j.createUninitialized(type, new long[] {b1, b2}, 'c');
+        INDArray volumes = Nd4j.createUninitialized(type, new long[] {b1, b2}, 'c');
+        if (onHost) {
+            VolumeEpilogue.HOST.apply(batches.anchorSquaredNorms(), w, basis.rhoProduct(), volumes, s);
+        } else {
+            s.assign(w.get(0)).muli(w.get(0));
+            for (int m = 1; m < w.size(); m++) {
+                s.addi(w.get(m).mul(w.get(m)));
+            }
+            s.rsubiColumnVector(batches.anchorSquaredNorms().reshape(b1, 1));
+            Transforms.relu(volumes.assign(s), false);
+            Transforms.sqrt(volumes, false);
+            volumes.muliRowVector(basis.rhoProduct().reshape(1, b2));
+        }
+        return new VolumeTape(batches, basis, w, s, volumes, onHost);
     }
 
     /** {@code V}, {@code B1 × B2}, in the batches' dtype. */
@@ -107,38 +122,219 @@ public final class VolumeTape {
                     + java.util.Arrays.toString(g.shape()));
         }
         DataType type = batches.dataType();
+        INDArray upstream = g.dataType() == type && g.ordering() == 'c' ? g : g.castTo(type).dup('c');
         double eta = floor(type);
         double tinySquare = type == DataType.DOUBLE ? Double.MIN_NORMAL : Float.MIN_NORMAL;
-        INDArray g2 = g.dataType() == type ? g : g.castTo(type);
-
         double[] sFloor = batches.anchorSquaredNorms().castTo(DataType.DOUBLE).toDoubleVector();
         for (int i = 0; i < sFloor.length; i++) {
             sFloor[i] = sFloor[i] >= tinySquare ? eta * sFloor[i] : 1.0;
         }
-        INDArray flooredS = Nd4j.createUninitialized(type, new long[] {b1, b2}, 'c');
-        Nd4j.getExecutioner().exec(new BroadcastMax(s, column(sFloor, type), flooredS, 0));
-        INDArray c = g2.mul(volumes).divi(flooredS);
+        double[][][] rInv = candidateGradients ? flooredInverseR(eta, tinySquare) : null;
+        PairTerms terms = onHost ? pairTermsOnHost(upstream, sFloor, rInv, anchorGradient)
+                : pairTermsWithOps(upstream, sFloor, rInv, anchorGradient);
 
         INDArray anchor = batches.anchor();
         INDArray anchorGrad = null;
         if (anchorGradient) {
-            anchorGrad = anchor.mulColumnVector(c.sum(1).reshape(b1, 1));
+            anchorGrad = anchor.mulColumnVector(terms.rowSumsOfC);
             for (int m = 0; m < basis.size(); m++) {
-                Nd4j.gemm(c.mul(w.get(m)), basis.q(m), anchorGrad, false, false, -1.0, 1.0);
+                Nd4j.gemm(terms.cw.get(m), basis.q(m), anchorGrad, false, false, -1.0, 1.0);
             }
         }
         List<INDArray> candidateGrads = new ArrayList<>();
         if (candidateGradients) {
-            candidateGrads = candidateGradients(g2, c, eta, tinySquare);
+            int kk = basis.size();
+            int rows = (int) b2;
+            for (int m = 0; m < kk; m++) {
+                INDArray grad = Nd4j.gemm(terms.cy.get(m), anchor,
+                        Nd4j.createUninitialized(type, new long[] {b2, batches.dim()}, 'c'), true, false, -1.0, 0.0);
+                double[][] coefficients = new double[kk][rows];
+                for (int l = 0; l < kk; l++) {
+                    for (int j = 0; j < rows; j++) {
+                        double cInv = 0;
+                        for (int p = Math.max(m, l); p < kk; p++) {
+                            cInv += rInv[m][p][j] * rInv[l][p][j];
+                        }
+                        coefficients[l][j] = terms.cyy[m][l][j] + cInv * terms.gv[j];
+                    }
+                }
+                addCandidateCombination(grad, coefficients);
+                candidateGrads.add(grad);
+            }
         }
         return new VolumeGradients(anchorGrad, candidateGrads);
     }
 
-    private List<INDArray> candidateGradients(INDArray g, INDArray c, double eta, double tinySquare) {
+    /**
+     * The per-pair terms of the backward pass, reduced or laid out for GEMMs: {@code c⊙w_m} and
+     * {@code c⊙y_m} ({@code B1 × B2} each), the row sums of {@code c} ({@code B1 × 1}), and the
+     * column sums {@code Σ_i c y_m y_l} and {@code Σ_i g V} ({@code B2} each, in double).
+     */
+    private record PairTerms(List<INDArray> cw, List<INDArray> cy, INDArray rowSumsOfC, double[][][] cyy,
+            double[] gv) {
+    }
+
+    /** One fused pass over the pairs, rows in parallel, arithmetic in double. */
+    private PairTerms pairTermsOnHost(INDArray g, double[] sFloor, double[][][] rInv, boolean anchorGradient) {
+        int kk = basis.size();
+        int rows = (int) batches.anchorRows();
+        int cols = (int) batches.candidateRows();
+        DataType type = batches.dataType();
+        boolean candidates = rInv != null;
+        HostArray gHost = HostArray.of(g);
+        HostArray vHost = HostArray.of(volumes);
+        HostArray sHost = HostArray.of(s);
+        HostArray[] wHost = w.stream().map(HostArray::of).toArray(HostArray[]::new);
+        List<INDArray> cw = new ArrayList<>();
+        List<INDArray> cy = new ArrayList<>();
+        for (int m = 0; m < kk; m++) {
+            if (anchorGradient) {
+                cw.add(Nd4j.createUninitialized(type, new long[] {rows, cols}, 'c'));
+            }
+            if (candidates) {
+                cy.add(Nd4j.createUninitialized(type, new long[] {rows, cols}, 'c'));
+            }
+        }
+        HostArray[] cwHost = cw.stream().map(HostArray::of).toArray(HostArray[]::new);
+        HostArray[] cyHost = cy.stream().map(HostArray::of).toArray(HostArray[]::new);
+        double[] rowSums = new double[rows];
+
+        final class Scratch {
+            final double[][] w = new double[kk][cols];
+            final double[][] y = new double[kk][cols];
+            final double[] gv = new double[cols];
+            final double[] c = new double[cols];
+            final double[] v = new double[cols];
+            final double[] s = new double[cols];
+            final double[] out = new double[cols];
+            final double[][][] cyy = candidates ? new double[kk][kk][cols] : null;
+            final double[] gvSum = candidates ? new double[cols] : null;
+        }
+        List<Scratch> partials = HostRows.forEachCollecting(rows, Scratch::new, (i, t) -> {
+            int base = i * cols;
+            gHost.read(base, t.gv, cols);
+            vHost.read(base, t.v, cols);
+            sHost.read(base, t.s, cols);
+            double floor = sFloor[i];
+            double sum = 0;
+            for (int j = 0; j < cols; j++) {
+                double gvj = t.gv[j] * t.v[j];
+                t.c[j] = gvj / Math.max(t.s[j], floor);
+                t.gv[j] = gvj;
+                sum += t.c[j];
+            }
+            rowSums[i] = sum;
+            for (int m = 0; m < kk; m++) {
+                wHost[m].read(base, t.w[m], cols);
+            }
+            if (anchorGradient) {
+                for (int m = 0; m < kk; m++) {
+                    for (int j = 0; j < cols; j++) {
+                        t.out[j] = t.c[j] * t.w[m][j];
+                    }
+                    cwHost[m].write(base, t.out, cols);
+                }
+            }
+            if (candidates) {
+                for (int j = 0; j < cols; j++) {
+                    t.gvSum[j] += t.gv[j];
+                }
+                for (int m = 0; m < kk; m++) {
+                    double[] ym = t.y[m];
+                    java.util.Arrays.fill(ym, 0.0);
+                    for (int l = m; l < kk; l++) {
+                        double[] coefficient = rInv[m][l];
+                        double[] wl = t.w[l];
+                        for (int j = 0; j < cols; j++) {
+                            ym[j] += coefficient[j] * wl[j];
+                        }
+                    }
+                    for (int j = 0; j < cols; j++) {
+                        t.out[j] = t.c[j] * ym[j];
+                    }
+                    cyHost[m].write(base, t.out, cols);
+                }
+                for (int m = 0; m < kk; m++) {
+                    for (int l = m; l < kk; l++) {
+                        double[] acc = t.cyy[m][l];
+                        double[] ym = t.y[m];
+                        double[] yl = t.y[l];
+                        for (int j = 0; j < cols; j++) {
+                            acc[j] += t.c[j] * ym[j] * yl[j];
+                        }
+                    }
+                }
+            }
+        });
+        double[][][] cyy = null;
+        double[] gv = null;
+        if (candidates) {
+            cyy = new double[kk][kk][cols];
+            gv = new double[cols];
+            for (Scratch t : partials) {
+                for (int j = 0; j < cols; j++) {
+                    gv[j] += t.gvSum[j];
+                }
+                for (int m = 0; m < kk; m++) {
+                    for (int l = m; l < kk; l++) {
+                        for (int j = 0; j < cols; j++) {
+                            cyy[m][l][j] += t.cyy[m][l][j];
+                        }
+                    }
+                }
+            }
+            for (int m = 0; m < kk; m++) {
+                for (int l = 0; l < m; l++) {
+                    cyy[m][l] = cyy[l][m];
+                }
+            }
+        }
+        return new PairTerms(cw, cy, column(rowSums, type), cyy, gv);
+    }
+
+    /** The same terms with ND4J ops (any backend). */
+    private PairTerms pairTermsWithOps(INDArray g, double[] sFloor, double[][][] rInv, boolean anchorGradient) {
+        int kk = basis.size();
+        long b1 = batches.anchorRows();
+        long b2 = batches.candidateRows();
+        DataType type = batches.dataType();
+        INDArray flooredS = Nd4j.createUninitialized(type, new long[] {b1, b2}, 'c');
+        Nd4j.getExecutioner().exec(new BroadcastMax(s, column(sFloor, type), flooredS, 0));
+        INDArray c = g.mul(volumes).divi(flooredS);
+        List<INDArray> cw = new ArrayList<>();
+        if (anchorGradient) {
+            for (int m = 0; m < kk; m++) {
+                cw.add(c.mul(w.get(m)));
+            }
+        }
+        List<INDArray> cy = new ArrayList<>();
+        double[][][] cyy = null;
+        double[] gv = null;
+        if (rInv != null) {
+            List<INDArray> y = new ArrayList<>(kk);
+            for (int m = 0; m < kk; m++) {
+                INDArray ym = w.get(m).mulRowVector(row(rInv[m][m], type));
+                for (int l = m + 1; l < kk; l++) {
+                    ym.addi(w.get(l).mulRowVector(row(rInv[m][l], type)));
+                }
+                y.add(ym);
+                cy.add(c.mul(ym));
+            }
+            cyy = new double[kk][kk][];
+            for (int m = 0; m < kk; m++) {
+                for (int l = 0; l < kk; l++) {
+                    cyy[m][l] = RowOps.columnSums(cy.get(m).mul(y.get(l))).castTo(DataType.DOUBLE).toDoubleVector();
+                }
+            }
+            gv = RowOps.columnSums(g.mul(volumes)).castTo(DataType.DOUBLE).toDoubleVector();
+        }
+        return new PairTerms(cw, cy, c.sum(1).reshape(b1, 1), cyy, gv);
+    }
+
+    /** {@code R⁻¹} per candidate row ({@code [m][l][j]}, upper triangular), its diagonal floored. */
+    private double[][][] flooredInverseR(double eta, double tinySquare) {
         int kk = basis.size();
         int b2 = (int) batches.candidateRows();
-        DataType type = batches.dataType();
-        // R⁻¹ per candidate row, with the diagonal floored, in double on the host (B2·K² numbers).
         double[][][] r = new double[kk][kk][];
         for (int m = 0; m < kk; m++) {
             for (int l = m; l < kk; l++) {
@@ -162,36 +358,40 @@ public final class VolumeTape {
                 }
             }
         }
-        // y_m = Σ_{l ≥ m} R⁻¹_{ml} w_l, elementwise over pairs
-        List<INDArray> y = new ArrayList<>(kk);
-        for (int m = 0; m < kk; m++) {
-            INDArray ym = w.get(m).mulRowVector(row(rInv[m][m], type));
-            for (int l = m + 1; l < kk; l++) {
-                ym.addi(w.get(l).mulRowVector(row(rInv[m][l], type)));
-            }
-            y.add(ym);
-        }
-        double[] gv = RowOps.columnSums(g.mul(volumes)).castTo(DataType.DOUBLE).toDoubleVector();
-        INDArray anchor = batches.anchor();
-        List<INDArray> grads = new ArrayList<>(kk);
-        for (int m = 0; m < kk; m++) {
-            INDArray cy = c.mul(y.get(m));
-            INDArray grad = Nd4j.gemm(cy, anchor, Nd4j.createUninitialized(type, new long[] {b2, batches.dim()}, 'c'),
-                    true, false, -1.0, 0.0);
+        return rInv;
+    }
+
+    /** {@code grad[j] += Σ_l coefficients[l][j] · x_{l,j}} over the candidate rows. */
+    private void addCandidateCombination(INDArray grad, double[][] coefficients) {
+        int kk = coefficients.length;
+        DataType type = batches.dataType();
+        if (!onHost) {
             for (int l = 0; l < kk; l++) {
-                double[] coefficient = RowOps.columnSums(cy.mul(y.get(l))).castTo(DataType.DOUBLE).toDoubleVector();
-                for (int j = 0; j < b2; j++) {
-                    double cInv = 0;
-                    for (int p = Math.max(m, l); p < kk; p++) {
-                        cInv += rInv[m][p][j] * rInv[l][p][j];
-                    }
-                    coefficient[j] += cInv * gv[j];
-                }
-                grad.addi(batches.candidate(l).mulColumnVector(column(coefficient, type)));
+                grad.addi(batches.candidate(l).mulColumnVector(column(coefficients[l], type)));
             }
-            grads.add(grad);
+            return;
         }
-        return grads;
+        int rows = (int) grad.size(0);
+        int dim = (int) grad.size(1);
+        HostArray out = HostArray.of(grad);
+        HostArray[] xs = new HostArray[kk];
+        for (int l = 0; l < kk; l++) {
+            INDArray x = batches.candidate(l);
+            xs[l] = HostArray.of(x.ordering() == 'c' && x.elementWiseStride() == 1 ? x : x.dup('c'));
+        }
+        HostRows.forEach(rows, () -> new double[2][dim], (j, t) -> {
+            double[] acc = t[0];
+            double[] x = t[1];
+            out.read(j * dim, acc, dim);
+            for (int l = 0; l < kk; l++) {
+                double coefficient = coefficients[l][j];
+                xs[l].read(j * dim, x, dim);
+                for (int e = 0; e < dim; e++) {
+                    acc[e] += coefficient * x[e];
+                }
+            }
+            out.write(j * dim, acc, dim);
+        });
     }
 
     private static INDArray column(double[] values, DataType type) {

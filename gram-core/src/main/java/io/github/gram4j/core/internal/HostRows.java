@@ -1,5 +1,6 @@
 package io.github.gram4j.core.internal;
 
+import java.util.List;
 import java.util.function.Supplier;
 import java.util.stream.IntStream;
 
@@ -20,13 +21,22 @@ public final class HostRows {
 
     /** Runs {@code body} for rows {@code 0 … rows − 1}, in parallel chunks. */
     public static <S> void forEach(int rows, Supplier<S> scratch, RowBody<S> body) {
+        forEachCollecting(rows, scratch, body);
+    }
+
+    /**
+     * As {@link #forEach}, returning every chunk's scratch, for reductions across rows (each
+     * chunk accumulates into its own scratch; the caller sums them).
+     */
+    public static <S> List<S> forEachCollecting(int rows, Supplier<S> scratch, RowBody<S> body) {
         int chunks = Math.max(1, Math.min(rows, 8 * Runtime.getRuntime().availableProcessors()));
-        IntStream.range(0, chunks).parallel().forEach(c -> {
+        return IntStream.range(0, chunks).parallel().mapToObj(c -> {
             S s = scratch.get();
             int end = (int) ((long) rows * (c + 1) / chunks);
             for (int row = (int) ((long) rows * c / chunks); row < end; row++) {
                 body.run(row, s);
             }
-        });
+            return s;
+        }).toList();
     }
 }

@@ -1,0 +1,80 @@
+package io.github.gram4j.core.fast;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.Random;
+
+import io.github.gram4j.core.GramVolumes;
+import io.github.gram4j.core.ModalityBatches;
+import io.github.gram4j.core.internal.Workspaces;
+import io.github.gram4j.core.testing.RandomArrays;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.memory.MemoryWorkspace;
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+/**
+ * The tape's two implementations (fused host loops for the CPU backend, ND4J ops for any backend)
+ * agree, and its forward equals {@link GramVolumes#pairwise}. The gradients themselves are checked
+ * against PyTorch and finite differences in gram-loss.
+ */
+class VolumeTapeTest {
+
+    static double maxRelative(INDArray a, INDArray b) {
+        double[] x = a.castTo(DataType.DOUBLE).dup('c').data().asDouble();
+        double[] y = b.castTo(DataType.DOUBLE).dup('c').data().asDouble();
+        double scale = 0;
+        double worst = 0;
+        for (int n = 0; n < x.length; n++) {
+            scale = Math.max(scale, Math.abs(y[n]));
+            worst = Math.max(worst, Math.abs(x[n] - y[n]));
+            assertTrue(Double.isFinite(x[n]), "finite");
+        }
+        return worst / scale;
+    }
+
+    @ParameterizedTest(name = "{0} k={1} B1={2} B2={3}")
+    @CsvSource({"DOUBLE, 2, 9, 7", "DOUBLE, 3, 12, 5", "DOUBLE, 5, 6, 11", "FLOAT, 3, 12, 5", "FLOAT, 4, 8, 8"})
+    void hostAndOpsImplementationsAgree(DataType type, int k, int b1, int b2) {
+        Random random = new Random(31 * k + b1);
+        INDArray anchor = RandomArrays.gaussian(random, b1, 10, type);
+        INDArray[] xs = new INDArray[k - 1];
+        for (int m = 0; m < xs.length; m++) {
+            xs[m] = RandomArrays.gaussian(random, b2, 10, type);
+        }
+        anchor.getRow(1).assign(0);                     // a zero anchor
+        if (k > 2) {
+            xs[1].getRow(2).assign(xs[0].getRow(2));    // duplicated candidate modalities
+        }
+        ModalityBatches batches = ModalityBatches.of(anchor, xs);
+        INDArray g = RandomArrays.gaussian(random, b1, b2, type);
+        // The duplicated candidates sit under the ρ floor, where the two orthonormalisations' rounding
+        // (host: double; ops: the dtype) is amplified by 1/sqrt(η): ~1e7 in DOUBLE, ~360 in FLOAT.
+        double tolerance = type == DataType.DOUBLE ? 1e-8 : 1e-4;
+        try (MemoryWorkspace ignored = Workspaces.open("gram4j.test.tape")) {
+            VolumeTape host = VolumeTape.record(batches, true);
+            VolumeTape ops = VolumeTape.record(batches, false);
+            INDArray volumes = GramVolumes.pairwise(batches.anchor(), xs);
+            assertTrue(maxRelative(host.volumes(), volumes) <= tolerance, "host forward");
+            assertTrue(maxRelative(ops.volumes(), volumes) <= tolerance, "ops forward");
+            VolumeGradients a = host.backward(g, true, true);
+            VolumeGradients b = ops.backward(g, true, true);
+            assertTrue(maxRelative(a.anchor(), b.anchor()) <= tolerance, "anchor: " + maxRelative(a.anchor(), b.anchor()));
+            assertEquals(k - 1, a.candidates().size());
+            for (int m = 0; m < k - 1; m++) {
+                double e = maxRelative(a.candidates().get(m), b.candidates().get(m));
+                assertTrue(e <= tolerance, "candidates[" + m + "]: " + e);
+            }
+            VolumeGradients anchorOnly = host.backward(g, true, false);
+            assertArrayEquals(a.anchor().dup('c').data().asDouble(), anchorOnly.anchor().dup('c').data().asDouble(), 0.0);
+            assertTrue(anchorOnly.candidates().isEmpty());
+            VolumeGradients candidatesOnly = host.backward(g, false, true);
+            assertEquals(null, candidatesOnly.anchor());
+            assertArrayEquals(a.candidates().get(0).dup('c').data().asDouble(),
+                    candidatesOnly.candidates().get(0).dup('c').data().asDouble(), 0.0);
+        }
+    }
+}
