@@ -57,6 +57,18 @@ public abstract class HostArray {
     /** Copies {@code src[0 … n − 1]} into elements {@code from … from + n − 1}, rounding to the dtype. */
     public abstract void write(int from, double[] src, int n);
 
+    /** Per-thread staging for float rows: row copies would otherwise allocate on every call. */
+    private static final ThreadLocal<float[]> FLOAT_ROW = ThreadLocal.withInitial(() -> new float[0]);
+
+    private static float[] scratch(int n) {
+        float[] row = FLOAT_ROW.get();
+        if (row.length < n) {
+            row = new float[n];
+            FLOAT_ROW.set(row);
+        }
+        return row;
+    }
+
     private static final class Floats extends HostArray {
         private final FloatBuffer buffer;
         private final int offset;
@@ -78,7 +90,7 @@ public abstract class HostArray {
 
         @Override
         public void read(int from, double[] dst, int n) {
-            float[] tmp = new float[n];
+            float[] tmp = scratch(n);
             buffer.get(offset + from, tmp, 0, n);
             for (int c = 0; c < n; c++) {
                 dst[c] = tmp[c];
@@ -87,7 +99,7 @@ public abstract class HostArray {
 
         @Override
         public void write(int from, double[] src, int n) {
-            float[] tmp = new float[n];
+            float[] tmp = scratch(n);
             for (int c = 0; c < n; c++) {
                 tmp[c] = (float) src[c];
             }
