@@ -122,7 +122,8 @@ public final class VolumeTape {
                     + java.util.Arrays.toString(g.shape()));
         }
         DataType type = batches.dataType();
-        INDArray upstream = g.dataType() == type && g.ordering() == 'c' ? g : g.castTo(type).dup('c');
+        boolean contiguous = g.ordering() == 'c' && g.elementWiseStride() == 1;
+        INDArray upstream = g.dataType() == type && contiguous ? g : g.castTo(type).dup('c');
         double eta = floor(type);
         double tinySquare = type == DataType.DOUBLE ? Double.MIN_NORMAL : Float.MIN_NORMAL;
         double[] sFloor = batches.anchorSquaredNorms().castTo(DataType.DOUBLE).toDoubleVector();

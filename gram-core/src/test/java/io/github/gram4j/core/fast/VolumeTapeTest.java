@@ -68,6 +68,9 @@ class VolumeTapeTest {
                 double e = maxRelative(a.candidates().get(m), b.candidates().get(m));
                 assertTrue(e <= tolerance, "candidates[" + m + "]: " + e);
             }
+            // g as a transposed view of its transpose: same values, not c-contiguous
+            VolumeGradients fromView = host.backward(g.transpose().dup('c').transpose(), true, true);
+            assertTrue(maxRelative(fromView.anchor(), a.anchor()) == 0.0, "a non-contiguous g gives the same gradients");
             VolumeGradients anchorOnly = host.backward(g, true, false);
             assertArrayEquals(a.anchor().dup('c').data().asDouble(), anchorOnly.anchor().dup('c').data().asDouble(), 0.0);
             assertTrue(anchorOnly.candidates().isEmpty());
