@@ -41,6 +41,7 @@ import picocli.CommandLine.UnmatchedArgumentException;
             VolumeCommand.class,
             EvalCommand.class,
             LossCommand.class,
+            BenchCommand.class,
             CommandLine.HelpCommand.class,
         },
         commandListHeading = "%nCommands:%n",

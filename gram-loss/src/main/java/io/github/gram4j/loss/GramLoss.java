@@ -4,6 +4,7 @@ import java.util.ArrayList;
 import java.util.List;
 
 import io.github.gram4j.core.ModalityBatches;
+import io.github.gram4j.core.fast.FastVolume;
 import io.github.gram4j.core.fast.VolumeGradients;
 import io.github.gram4j.core.fast.VolumeTape;
 import io.github.gram4j.core.internal.Workspaces;
@@ -57,6 +58,20 @@ public final class GramLoss {
     /** {@code ε}. */
     public double labelSmoothing() {
         return labelSmoothing;
+    }
+
+    /**
+     * The one-process loss value alone (no gradients): the forward pass, for evaluation and
+     * logging. Same arguments and errors as {@link #compute(Temperature, INDArray, INDArray...)}.
+     */
+    public double value(Temperature temperature, INDArray anchor, INDArray... candidates) {
+        ModalityBatches batches = ModalityBatches.of(anchor, candidates);
+        requirePairedRows(batches);
+        try (MemoryWorkspace ignored = Workspaces.open(WORKSPACE)) {
+            INDArray v = FastVolume.volumes(batches);
+            return BidirectionalCrossEntropy.compute(v, v.transpose().dup('c'), -1, temperature.tau(), labelSmoothing, 0)
+                    .loss;
+        }
     }
 
     /**

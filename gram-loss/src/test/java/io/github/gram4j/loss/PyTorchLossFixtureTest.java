@@ -93,6 +93,9 @@ class PyTorchLossFixtureTest {
         assertArrayClose(c + " volume", r.anchorScores(), c.array("volume"), tolerance(c, type));
         assertLossParts(c, type, r);
         assertNull(r.gradGatheredAnchor());
+        double value = new GramLoss(c.labelSmoothing()).value(Temperature.of(c.temperature()), c.array("anchor", type),
+                c.inputs("input", type).toArray(INDArray[]::new));
+        assertRelative(c + " " + type + " value()", c.scalar("loss"), value, Math.min(tolerance(c, type), 1));
     }
 
     @ParameterizedTest(name = "{0} {1}")

@@ -1,0 +1,211 @@
+package io.github.gram4j.cli;
+
+import java.io.PrintWriter;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+
+import io.github.gram4j.core.GramVolumes;
+import io.github.gram4j.loss.GramLoss;
+import io.github.gram4j.loss.Temperature;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.shade.jackson.databind.ObjectMapper;
+import org.nd4j.shade.jackson.databind.node.ObjectNode;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code gram bench}: "how fast is this on my machine?" — times the hot operations on random
+ * L2-normalised embeddings in this process, next to the GEMMs each one needs (the floor), timed
+ * in the same process. A quick look, not a substitute for the JMH suite in gram-bench.
+ */
+@Command(name = "bench",
+        sortOptions = false,
+        headerHeading = "%n",
+        header = "Time volume and loss on this machine against the GEMM floor.",
+        description = "Warms up, then times each operation --repeats times (median, min, max) and the GEMMs it"
+                + " needs (the floor: k-1 GEMMs of B x d by d x B for volume and loss, 3(k-1) for"
+                + " loss-backward). Prints a table, or one JSON object per operation with --json.",
+        descriptionHeading = "%n",
+        optionListHeading = "%nOptions:%n")
+public final class BenchCommand implements Callable<Integer> {
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    /** The timed operations. */
+    enum Op {
+        VOLUME("volume", 1),
+        LOSS("loss", 1),
+        LOSS_BACKWARD("loss-backward", 3);
+
+        final String label;
+        /** GEMMs per candidate modality. */
+        final int gemmsPerModality;
+
+        Op(String label, int gemmsPerModality) {
+            this.label = label;
+            this.gemmsPerModality = gemmsPerModality;
+        }
+    }
+
+    @Spec
+    CommandSpec spec;
+
+    @Option(names = "--op", defaultValue = "all", paramLabel = "OP",
+            description = "volume, loss (forward), loss-backward (forward + backward) or all (default).")
+    String op;
+
+    @Option(names = "--batch", defaultValue = "1024", paramLabel = "B", description = "Batch size B (default 1024).")
+    int batch;
+
+    @Option(names = "--dim", defaultValue = "512", paramLabel = "D", description = "Embedding dimension d (default 512).")
+    int dim;
+
+    @Option(names = "--k", defaultValue = "3", paramLabel = "K", description = "Modalities per tuple, >= 2 (default 3).")
+    int k;
+
+    @Option(names = "--dtype", defaultValue = "float32", converter = EmbeddingFiles.DtypeConverter.class,
+            paramLabel = "DTYPE", description = "float32 (default) or float64.")
+    DataType dtype;
+
+    @Option(names = "--repeats", defaultValue = "20", paramLabel = "N", description = "Timed runs per operation (default 20).")
+    int repeats;
+
+    @Option(names = "--json", description = "One JSON object per operation instead of a table.")
+    boolean json;
+
+    /** Timings of one operation and of its floor, in milliseconds. */
+    record Result(Op op, double medianMs, double minMs, double maxMs, double floorMs, double gflops) {
+    }
+
+    @Override
+    public Integer call() throws Exception {
+        List<Op> ops = parseOps();
+        if (batch < 2) {
+            throw new ParameterException(spec.commandLine(), "--batch must be >= 2, got " + batch);
+        }
+        if (dim < 1) {
+            throw new ParameterException(spec.commandLine(), "--dim must be >= 1, got " + dim);
+        }
+        if (k < 2) {
+            throw new ParameterException(spec.commandLine(), "--k must be >= 2 (an anchor and a candidate), got " + k);
+        }
+        if (repeats < 1) {
+            throw new ParameterException(spec.commandLine(), "--repeats must be >= 1, got " + repeats);
+        }
+        Nd4j.getRandom().setSeed(42);
+        INDArray anchor = normalizedRows(Nd4j.randn(dtype, batch, dim));
+        INDArray[] candidates = new INDArray[k - 1];
+        for (int m = 0; m < candidates.length; m++) {
+            candidates[m] = normalizedRows(Nd4j.randn(dtype, batch, dim));
+        }
+        INDArray square = Nd4j.createUninitialized(dtype, new long[] {batch, batch}, 'c');
+        INDArray tall = Nd4j.createUninitialized(dtype, new long[] {batch, dim}, 'c');
+        GramLoss loss = new GramLoss();
+        Temperature temperature = Temperature.of(Temperature.GRAM_DEFAULT);
+
+        List<Result> results = new ArrayList<>();
+        for (Op o : ops) {
+            Runnable run = switch (o) {
+                case VOLUME -> () -> GramVolumes.pairwise(anchor, candidates);
+                case LOSS -> () -> loss.value(temperature, anchor, candidates);
+                case LOSS_BACKWARD -> () -> loss.compute(temperature, anchor, candidates);
+            };
+            Runnable floor = () -> {
+                for (INDArray x : candidates) {
+                    Nd4j.gemm(anchor, x, square, false, true, 1.0, 0.0);
+                    if (o.gemmsPerModality == 3) {
+                        Nd4j.gemm(square, x, tall, false, false, 1.0, 0.0);
+                        Nd4j.gemm(square, anchor, tall, true, false, 1.0, 0.0);
+                    }
+                }
+            };
+            double[] times = time(run);
+            double floorMs = median(time(floor));
+            double flops = 2.0 * batch * batch * dim * (k - 1) * o.gemmsPerModality;
+            double medianMs = median(times);
+            results.add(new Result(o, medianMs, times[0], times[times.length - 1], floorMs, flops / (medianMs * 1e6)));
+        }
+        print(results);
+        return 0;
+    }
+
+    private List<Op> parseOps() {
+        String value = op.strip().toLowerCase(Locale.ROOT);
+        if (value.equals("all")) {
+            return List.of(Op.values());
+        }
+        for (Op o : Op.values()) {
+            if (o.label.equals(value)) {
+                return List.of(o);
+            }
+        }
+        throw new ParameterException(spec.commandLine(),
+                "--op must be volume, loss, loss-backward or all, got '" + op + "'");
+    }
+
+    /** Warm-up runs, then {@code repeats} timed runs, sorted, in milliseconds. */
+    private double[] time(Runnable r) {
+        int warmup = Math.max(3, repeats / 4);
+        for (int i = 0; i < warmup; i++) {
+            r.run();
+        }
+        double[] ms = new double[repeats];
+        for (int i = 0; i < repeats; i++) {
+            long t0 = System.nanoTime();
+            r.run();
+            ms[i] = (System.nanoTime() - t0) / 1e6;
+        }
+        Arrays.sort(ms);
+        return ms;
+    }
+
+    private static double median(double[] sorted) {
+        int n = sorted.length;
+        return n % 2 == 1 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2;
+    }
+
+    private static INDArray normalizedRows(INDArray x) {
+        return x.diviColumnVector(x.norm2(1).reshape(x.size(0), 1));
+    }
+
+    private void print(List<Result> results) throws Exception {
+        PrintWriter out = spec.commandLine().getOut();
+        String dtypeName = EmbeddingFiles.npyName(dtype);
+        if (json) {
+            for (Result r : results) {
+                ObjectNode o = JSON.createObjectNode();
+                o.put("op", r.op.label);
+                o.put("batch", batch);
+                o.put("dim", dim);
+                o.put("k", k);
+                o.put("dtype", dtypeName);
+                o.put("median_ms", r.medianMs);
+                o.put("floor_ms", r.floorMs);
+                o.put("ratio", r.medianMs / r.floorMs);
+                o.put("min_ms", r.minMs);
+                o.put("max_ms", r.maxMs);
+                o.put("gflops", r.gflops);
+                out.println(JSON.writeValueAsString(o));
+            }
+        } else {
+            out.printf(Locale.ROOT, "%-14s %-28s %10s %9s %9s %9s %7s %9s%n", "op", "shape", "median ms", "min ms",
+                    "max ms", "floor ms", "ratio", "GFLOP/s");
+            String shape = String.format(Locale.ROOT, "B=%d d=%d k=%d %s", batch, dim, k, dtypeName);
+            for (Result r : results) {
+                out.printf(Locale.ROOT, "%-14s %-28s %10.2f %9.2f %9.2f %9.2f %7.2f %9.1f%n", r.op.label, shape,
+                        r.medianMs, r.minMs, r.maxMs, r.floorMs, r.medianMs / r.floorMs, r.gflops);
+            }
+            out.printf(Locale.ROOT, "(%d runs each after warm-up; floor = the GEMMs the operation needs, timed here;"
+                    + " GFLOP/s counts those GEMMs' flops over the operation's median)%n", repeats);
+        }
+        out.flush();
+    }
+}

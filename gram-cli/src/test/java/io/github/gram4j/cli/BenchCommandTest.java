@@ -1,0 +1,58 @@
+package io.github.gram4j.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.List;
+
+import org.junit.jupiter.api.Test;
+import org.nd4j.shade.jackson.databind.JsonNode;
+import org.nd4j.shade.jackson.databind.ObjectMapper;
+
+class BenchCommandTest {
+
+    @Test
+    void jsonHasOneObjectPerOperationWithConsistentTimings() throws Exception {
+        CliRun run = CliRun.of("bench", "--batch", "32", "--dim", "8", "--k", "3", "--repeats", "3", "--json");
+        assertEquals(0, run.exitCode(), run::describe);
+        assertEquals("", run.err(), run::describe);
+        List<String> lines = run.out().lines().toList();
+        assertEquals(3, lines.size(), run::describe);
+        ObjectMapper mapper = new ObjectMapper();
+        List<String> ops = List.of("volume", "loss", "loss-backward");
+        for (int n = 0; n < 3; n++) {
+            JsonNode o = mapper.readTree(lines.get(n));
+            assertEquals(ops.get(n), o.get("op").asText());
+            assertEquals(32, o.get("batch").asInt());
+            assertEquals(8, o.get("dim").asInt());
+            assertEquals(3, o.get("k").asInt());
+            assertEquals("float32", o.get("dtype").asText());
+            double median = o.get("median_ms").asDouble();
+            double floor = o.get("floor_ms").asDouble();
+            assertTrue(median > 0 && floor > 0, lines.get(n));
+            assertEquals(median / floor, o.get("ratio").asDouble(), 1e-12 * median / floor);
+            assertTrue(o.get("min_ms").asDouble() <= median && median <= o.get("max_ms").asDouble(), lines.get(n));
+        }
+    }
+
+    @Test
+    void tableHasAHeaderAndTheRequestedOperation() {
+        CliRun run = CliRun.of("bench", "--op", "volume", "--batch", "16", "--dim", "4", "--k", "2", "--repeats", "2",
+                "--dtype", "float64");
+        assertEquals(0, run.exitCode(), run::describe);
+        List<String> lines = run.out().lines().toList();
+        assertTrue(lines.get(0).startsWith("op") && lines.get(0).contains("floor ms") && lines.get(0).contains("ratio"),
+                run::describe);
+        assertTrue(lines.get(1).startsWith("volume") && lines.get(1).contains("B=16 d=4 k=2 float64"), run::describe);
+        assertEquals(3, lines.size(), run::describe);
+    }
+
+    @Test
+    void badOptionsAreOneErrorLine() {
+        CliRun.of("bench", "--k", "1").assertOneErrorLine(2, "--k", ">= 2");
+        CliRun.of("bench", "--batch", "0").assertOneErrorLine(2, "--batch");
+        CliRun.of("bench", "--repeats", "0").assertOneErrorLine(2, "--repeats");
+        CliRun.of("bench", "--op", "train").assertOneErrorLine(2, "--op", "volume, loss, loss-backward or all");
+        CliRun.of("bench", "--dtype", "int8").assertOneErrorLine(2, "--dtype");
+    }
+}
