@@ -136,6 +136,23 @@ public final class ModalityBatches {
                 Collections.unmodifiableList(xSquares), compute);
     }
 
+    /**
+     * The anchor of one validated input with the candidate batches of another, without validating
+     * again (the gathered loss pairs local anchors with gathered candidates and vice versa).
+     *
+     * @throws IllegalArgumentException if the two differ in {@code d}, dtype or candidate count
+     */
+    public static ModalityBatches pair(ModalityBatches anchors, ModalityBatches candidates) {
+        if (anchors.dim() != candidates.dim() || anchors.dataType() != candidates.dataType()
+                || anchors.candidateModalities() != candidates.candidateModalities()) {
+            throw new IllegalArgumentException("cannot pair anchors " + shape(anchors.anchor) + " " + anchors.dataType()
+                    + " (k = " + anchors.k() + ") with candidates " + shape(candidates.candidate(0)) + " "
+                    + candidates.dataType() + " (k = " + candidates.k() + ")");
+        }
+        return new ModalityBatches(anchors.anchor, anchors.anchorSquaredNorms, candidates.candidates,
+                candidates.candidateSquaredNorms, anchors.dataType);
+    }
+
     /** The dtype GRAM computes in for inputs of {@code given}: FLOAT for HALF and BFLOAT16. */
     public static DataType computeTypeFor(DataType given) {
         switch (given) {

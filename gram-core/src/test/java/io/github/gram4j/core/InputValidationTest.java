@@ -118,6 +118,19 @@ class InputValidationTest {
     }
 
     @Test
+    void pairsValidatedBatchesWithoutRevalidatingAndRejectsMismatches() {
+        ModalityBatches local = ModalityBatches.of(anchor, x1, x2);
+        ModalityBatches other = ModalityBatches.of(x1.dup(), anchor, anchor);
+        ModalityBatches paired = ModalityBatches.pair(local, other);
+        assertEquals(anchor, paired.anchor());
+        assertEquals(4L, paired.candidateRows());
+        assertEquals(GramVolumes.pairwise(anchor, anchor, anchor), GramVolumes.pairwise(VolumeMethod.FAST, paired));
+        assertRejected(() -> ModalityBatches.pair(local, ModalityBatches.of(anchor, x1)), "cannot pair", "k = 3", "k = 2");
+        assertRejected(() -> ModalityBatches.pair(local, ModalityBatches.of(anchor.castTo(DataType.DOUBLE),
+                x1.castTo(DataType.DOUBLE), x2.castTo(DataType.DOUBLE))), "cannot pair", "DOUBLE");
+    }
+
+    @Test
     void rejectsRowsWhoseSquaredNormOverflows() {
         INDArray huge = x1.dup();
         huge.getRow(1).muli(1e20f);

@@ -97,7 +97,7 @@ public final class GatheredBatches {
         return offset;
     }
 
-    static List<String> names(String prefix, int count) {
+    private static List<String> names(String prefix, int count) {
         List<String> names = new ArrayList<>(count);
         for (int m = 0; m < count; m++) {
             names.add(prefix + "[" + m + "]");

@@ -111,11 +111,8 @@ public final class GramLoss {
     public LossResult compute(Temperature temperature, GatheredBatches batches, boolean gatheredGradients) {
         ModalityBatches local = batches.local();
         ModalityBatches gathered = batches.gathered();
-        int kk = local.candidateModalities();
-        ModalityBatches anchorsVsGathered = ModalityBatches.named("localAnchor", local.anchor(),
-                GatheredBatches.names("gatheredCandidates", kk), gathered.candidates());
-        ModalityBatches gatheredVsCandidates = ModalityBatches.named("gatheredAnchor", gathered.anchor(),
-                GatheredBatches.names("localCandidates", kk), local.candidates());
+        ModalityBatches anchorsVsGathered = ModalityBatches.pair(local, gathered);
+        ModalityBatches gatheredVsCandidates = ModalityBatches.pair(gathered, local);
         try (MemoryWorkspace ignored = Workspaces.open(WORKSPACE)) {
             VolumeTape tape1 = VolumeTape.record(anchorsVsGathered);
             VolumeTape tape2 = VolumeTape.record(gatheredVsCandidates);
