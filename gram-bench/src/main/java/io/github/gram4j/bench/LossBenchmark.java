@@ -1,14 +1,15 @@
 package io.github.gram4j.bench;
 
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 import io.github.gram4j.core.GramVolumes;
+import io.github.gram4j.loss.GatheredBatches;
 import io.github.gram4j.loss.GramLoss;
 import io.github.gram4j.loss.LossResult;
 import io.github.gram4j.loss.Temperature;
-import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.indexing.NDArrayIndex;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
@@ -16,15 +17,15 @@ import org.openjdk.jmh.annotations.Level;
 import org.openjdk.jmh.annotations.Measurement;
 import org.openjdk.jmh.annotations.Mode;
 import org.openjdk.jmh.annotations.OutputTimeUnit;
-import org.openjdk.jmh.annotations.Param;
 import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.Warmup;
 
 /**
- * The GRAM loss, forward and backward (one process), next to the forward volume alone and the
- * {@code 3(k − 1)} GEMMs that forward + backward need, in the same run.
+ * The GRAM loss — forward, forward + backward, and the gathered form of one rank out of four —
+ * next to the forward volume alone and the {@code 3(k − 1)} GEMMs that forward + backward need,
+ * in the same run.
  */
 @State(Scope.Thread)
 @BenchmarkMode(Mode.AverageTime)
@@ -34,58 +35,49 @@ import org.openjdk.jmh.annotations.Warmup;
 @Fork(value = 1, jvmArgsAppend = {"-Xmx4g"})
 public class LossBenchmark {
 
-    @Param({"1024"})
-    public int batch;
-
-    @Param({"512"})
-    public int dim;
-
-    @Param({"3"})
-    public int k;
-
-    @Param({"FLOAT"})
-    public String dtype;
-
-    private INDArray anchor;
-    private INDArray[] candidates;
-    private INDArray square;
-    private INDArray tall;
     private final GramLoss loss = new GramLoss();
     private final Temperature temperature = Temperature.of(Temperature.GRAM_DEFAULT);
+    private GatheredBatches rankOfFour;
 
     @Setup(Level.Trial)
-    public void setUp() {
-        DataType type = DataType.valueOf(dtype);
-        Nd4j.getRandom().setSeed(7);
-        anchor = Nd4j.randn(type, batch, dim);
-        candidates = new INDArray[k - 1];
-        for (int m = 0; m < candidates.length; m++) {
-            candidates[m] = Nd4j.randn(type, batch, dim);
-        }
-        square = Nd4j.createUninitialized(type, new long[] {batch, batch}, 'c');
-        tall = Nd4j.createUninitialized(type, new long[] {batch, dim}, 'c');
+    public void setUp(Embeddings e) {
+        int bs = e.batch / 4;
+        INDArray localAnchor = rows(e.anchor, bs);
+        List<INDArray> local = java.util.Arrays.stream(e.candidates).map(x -> rows(x, bs)).toList();
+        rankOfFour = GatheredBatches.of(localAnchor, local, e.anchor, List.of(e.candidates), bs);
     }
 
-    /** Loss value and every gradient. */
+    private static INDArray rows(INDArray x, int bs) {
+        return x.get(NDArrayIndex.interval(bs, 2 * bs), NDArrayIndex.all()).dup('c');
+    }
+
+    /** The loss value alone. */
     @Benchmark
-    public LossResult lossForwardBackward() {
-        return loss.compute(temperature, anchor, candidates);
+    public double lossForward(Embeddings e) {
+        return loss.value(temperature, e.anchor, e.candidates);
+    }
+
+    /** Loss value and every gradient (one process). */
+    @Benchmark
+    public LossResult lossForwardBackward(Embeddings e) {
+        return loss.compute(temperature, e.anchor, e.candidates);
+    }
+
+    /** Rank 1 of 4: local batch B/4 against the gathered B, local gradients only. */
+    @Benchmark
+    public LossResult lossGatheredForwardBackward() {
+        return loss.compute(temperature, rankOfFour, false);
     }
 
     /** The forward volume matrix alone (FAST). */
     @Benchmark
-    public INDArray volumeForward() {
-        return GramVolumes.pairwise(anchor, candidates);
+    public INDArray volumeForward(Embeddings e) {
+        return GramVolumes.pairwise(e.anchor, e.candidates);
     }
 
     /** The 3(k − 1) GEMMs of forward + backward: the floor for {@link #lossForwardBackward}. */
     @Benchmark
-    public INDArray gemmFloor() {
-        for (INDArray x : candidates) {
-            Nd4j.gemm(anchor, x, square, false, true, 1.0, 0.0);
-            Nd4j.gemm(square, x, tall, false, false, 1.0, 0.0);
-            Nd4j.gemm(square, anchor, tall, true, false, 1.0, 0.0);
-        }
-        return tall;
+    public INDArray gemmFloor(Embeddings e) {
+        return e.forwardBackwardGemms();
     }
 }
