@@ -1,5 +1,9 @@
 package io.github.gram4j.loss;
 
+import java.util.List;
+
+import io.github.gram4j.core.internal.HostArray;
+import io.github.gram4j.core.internal.HostRows;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
@@ -39,8 +43,16 @@ final class BidirectionalCrossEntropy {
      */
     static BidirectionalCrossEntropy compute(INDArray scores1, INDArray scores2, double sign, double tau,
             double labelSmoothing, int offset) {
-        Direction d1 = direction(scores1, sign / tau, labelSmoothing, offset);
-        Direction d2 = direction(scores2, sign / tau, labelSmoothing, offset);
+        return compute(scores1, scores2, sign, tau, labelSmoothing, offset, HostArray.available());
+    }
+
+    /** @param onHost one fused host pass per row (CPU backend), or ND4J ops (any backend) */
+    static BidirectionalCrossEntropy compute(INDArray scores1, INDArray scores2, double sign, double tau,
+            double labelSmoothing, int offset, boolean onHost) {
+        Direction d1 = onHost ? directionOnHost(scores1, sign / tau, labelSmoothing, offset)
+                : direction(scores1, sign / tau, labelSmoothing, offset);
+        Direction d2 = onHost ? directionOnHost(scores2, sign / tau, labelSmoothing, offset)
+                : direction(scores2, sign / tau, labelSmoothing, offset);
         double loss = 0.5 * (d1.meanLoss + d2.meanLoss);
         // ∂L/∂z = ½ (softmax − q) / bs; z = (σ/τ)·S, so ∂L/∂S = (σ/τ)·∂L/∂z and ∂L/∂τ = −(1/τ) Σ ∂L/∂z · z
         double gradTau = -(d1.gradLogitsDotLogits + d2.gradLogitsDotLogits) / tau;
@@ -51,6 +63,63 @@ final class BidirectionalCrossEntropy {
     private record Direction(double meanLoss, INDArray rowLosses, INDArray gradLogits, double gradLogitsDotLogits) {
     }
 
+    /** The same as {@link #direction}, one pass per row on host memory, in double. */
+    private static Direction directionOnHost(INDArray scores, double scale, double epsilon, int offset) {
+        int rows = (int) scores.size(0);
+        int classes = (int) scores.size(1);
+        DataType type = scores.dataType();
+        INDArray contiguous = scores.ordering() == 'c' && scores.elementWiseStride() == 1 ? scores : scores.dup('c');
+        INDArray grad = Nd4j.createUninitialized(type, new long[] {rows, classes}, 'c');
+        HostArray in = HostArray.of(contiguous);
+        HostArray out = HostArray.of(grad);
+        double[] rowLoss = new double[rows];
+        double uniform = epsilon / classes;
+        final class Scratch {
+            final double[] z = new double[classes];
+            final double[] g = new double[classes];
+            double gradDotLogits;
+        }
+        List<Scratch> partials = HostRows.forEachCollecting(rows, Scratch::new, (i, t) -> {
+            double[] z = t.z;
+            double[] g = t.g;
+            in.read(i * classes, z, classes);
+            double max = Double.NEGATIVE_INFINITY;
+            double sumZ = 0;
+            for (int j = 0; j < classes; j++) {
+                z[j] *= scale;
+                max = Math.max(max, z[j]);
+                sumZ += z[j];
+            }
+            double sumExp = 0;
+            for (int j = 0; j < classes; j++) {
+                g[j] = Math.exp(z[j] - max);
+                sumExp += g[j];
+            }
+            int target = offset + i;
+            rowLoss[i] = Math.log(sumExp) + max - (1 - epsilon) * z[target] - uniform * sumZ;
+            double half = 0.5 / rows;
+            double dot = 0;
+            for (int j = 0; j < classes; j++) {
+                g[j] = (g[j] / sumExp - uniform) * half;
+                dot += g[j] * z[j];
+            }
+            g[target] -= (1 - epsilon) * half;
+            dot -= (1 - epsilon) * half * z[target];
+            t.gradDotLogits += dot;
+            out.write(i * classes, g, classes);
+        });
+        double total = 0;
+        for (double l : rowLoss) {
+            total += l;
+        }
+        double gradDotLogits = 0;
+        for (Scratch t : partials) {
+            gradDotLogits += t.gradDotLogits;
+        }
+        return new Direction(total / rows, Nd4j.createFromArray(rowLoss).castTo(type), grad, gradDotLogits);
+    }
+
+    /** Cross-entropy of one direction with ND4J ops (any backend). */
     private static Direction direction(INDArray scores, double scale, double epsilon, int offset) {
         int rows = (int) scores.size(0);
         int classes = (int) scores.size(1);
