@@ -39,6 +39,7 @@ public final class BenchCommand implements Callable<Integer> {
 
     private static final ObjectMapper JSON = new ObjectMapper();
 
+
     /** The timed operations. */
     enum Op {
         VOLUME("volume", 1),
@@ -78,6 +79,11 @@ public final class BenchCommand implements Callable<Integer> {
     @Option(names = "--repeats", defaultValue = "20", paramLabel = "N", description = "Timed runs per operation (default 20).")
     int repeats;
 
+    @Option(names = "--warmup", defaultValue = "2", paramLabel = "SECONDS",
+            description = "Minimum warm-up per timed operation, after at least 5 runs (default 2 s, so that the"
+                    + " JIT has compiled the host loops).")
+    double warmup;
+
     @Option(names = "--json", description = "One JSON object per operation instead of a table.")
     boolean json;
 
@@ -96,6 +102,9 @@ public final class BenchCommand implements Callable<Integer> {
         }
         if (k < 2) {
             throw new ParameterException(spec.commandLine(), "--k must be >= 2 (an anchor and a candidate), got " + k);
+        }
+        if (!(warmup >= 0) || warmup > 3600) {
+            throw new ParameterException(spec.commandLine(), "--warmup must be in 0..3600 seconds, got " + warmup);
         }
         if (repeats < 1) {
             throw new ParameterException(spec.commandLine(), "--repeats must be >= 1, got " + repeats);
@@ -151,10 +160,13 @@ public final class BenchCommand implements Callable<Integer> {
                 "--op must be volume, loss, loss-backward or all, got '" + op + "'");
     }
 
-    /** Warm-up runs, then {@code repeats} timed runs, sorted, in milliseconds. */
+    /**
+     * Warm-up (at least 5 runs and at least {@code --warmup} seconds, so that the JIT has compiled
+     * the host loops), then {@code repeats} timed runs, sorted, in milliseconds.
+     */
     private double[] time(Runnable r) {
-        int warmup = Math.max(3, repeats / 4);
-        for (int i = 0; i < warmup; i++) {
+        long warmupEnd = System.nanoTime() + (long) (warmup * 1e9);
+        for (int i = 0; i < 5 || (System.nanoTime() < warmupEnd && i < 1000); i++) {
             r.run();
         }
         double[] ms = new double[repeats];

@@ -13,7 +13,8 @@ class BenchCommandTest {
 
     @Test
     void jsonHasOneObjectPerOperationWithConsistentTimings() throws Exception {
-        CliRun run = CliRun.of("bench", "--batch", "32", "--dim", "8", "--k", "3", "--repeats", "3", "--json");
+        CliRun run = CliRun.of("bench", "--batch", "32", "--dim", "8", "--k", "3", "--repeats", "3", "--warmup", "0",
+                "--json");
         assertEquals(0, run.exitCode(), run::describe);
         assertEquals("", run.err(), run::describe);
         List<String> lines = run.out().lines().toList();
@@ -38,7 +39,7 @@ class BenchCommandTest {
     @Test
     void tableHasAHeaderAndTheRequestedOperation() {
         CliRun run = CliRun.of("bench", "--op", "volume", "--batch", "16", "--dim", "4", "--k", "2", "--repeats", "2",
-                "--dtype", "float64");
+                "--warmup", "0", "--dtype", "float64");
         assertEquals(0, run.exitCode(), run::describe);
         List<String> lines = run.out().lines().toList();
         assertTrue(lines.get(0).startsWith("op") && lines.get(0).contains("floor ms") && lines.get(0).contains("ratio"),
@@ -54,5 +55,6 @@ class BenchCommandTest {
         CliRun.of("bench", "--repeats", "0").assertOneErrorLine(2, "--repeats");
         CliRun.of("bench", "--op", "train").assertOneErrorLine(2, "--op", "volume, loss, loss-backward or all");
         CliRun.of("bench", "--dtype", "int8").assertOneErrorLine(2, "--dtype");
+        CliRun.of("bench", "--warmup", "-1").assertOneErrorLine(2, "--warmup");
     }
 }
