@@ -1,6 +1,7 @@
 package io.github.gram4j.cli;
 
 import java.io.PrintWriter;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -32,7 +33,8 @@ import picocli.CommandLine.Spec;
         header = "Time volume and loss on this machine against the GEMM floor.",
         description = "Warms up, then times each operation --repeats times (median, min, max) and the GEMMs it"
                 + " needs (the floor: k-1 GEMMs of B x d by d x B for volume and loss, 3(k-1) for"
-                + " loss-backward). Prints a table, or one JSON object per operation with --json.",
+                + " loss-backward). Prints a table, or one JSON object per operation with --json; --plot draws"
+                + " time against B.",
         descriptionHeading = "%n",
         optionListHeading = "%nOptions:%n")
 public final class BenchCommand implements Callable<Integer> {
@@ -63,8 +65,9 @@ public final class BenchCommand implements Callable<Integer> {
             description = "volume, loss (forward), loss-backward (forward + backward) or all (default).")
     String op;
 
-    @Option(names = "--batch", defaultValue = "1024", paramLabel = "B", description = "Batch size B (default 1024).")
-    int batch;
+    @Option(names = "--batch", defaultValue = "1024", split = ",", paramLabel = "B",
+            description = "Batch size B, or several: 256,512,1024 (default 1024).")
+    List<Integer> batches;
 
     @Option(names = "--dim", defaultValue = "512", paramLabel = "D", description = "Embedding dimension d (default 512).")
     int dim;
@@ -87,15 +90,21 @@ public final class BenchCommand implements Callable<Integer> {
     @Option(names = "--json", description = "One JSON object per operation instead of a table.")
     boolean json;
 
-    /** Timings of one operation and of its floor, in milliseconds. */
-    record Result(Op op, double medianMs, double minMs, double maxMs, double floorMs, double gflops) {
+    @Option(names = "--plot", paramLabel = "FILE.png",
+            description = "Also draw median and floor time against B (log-log) as a PNG.")
+    Path plot;
+
+    /** Timings of one operation at one batch size and of its floor, in milliseconds. */
+    record Result(Op op, int batch, double medianMs, double minMs, double maxMs, double floorMs, double gflops) {
     }
 
     @Override
     public Integer call() throws Exception {
         List<Op> ops = parseOps();
-        if (batch < 2) {
-            throw new ParameterException(spec.commandLine(), "--batch must be >= 2, got " + batch);
+        for (int batch : batches) {
+            if (batch < 2) {
+                throw new ParameterException(spec.commandLine(), "--batch must be >= 2, got " + batch);
+            }
         }
         if (dim < 1) {
             throw new ParameterException(spec.commandLine(), "--dim must be >= 1, got " + dim);
@@ -109,6 +118,19 @@ public final class BenchCommand implements Callable<Integer> {
         if (repeats < 1) {
             throw new ParameterException(spec.commandLine(), "--repeats must be >= 1, got " + repeats);
         }
+        Path plotTarget = plot == null ? null : NpyFiles.checkOutput(plot, "--plot");
+        List<Result> results = new ArrayList<>();
+        for (int batch : batches) {
+            results.addAll(measure(ops, batch));
+        }
+        print(results);
+        if (plotTarget != null) {
+            ScalingChart.write(results, dim, k, EmbeddingFiles.npyName(dtype), plotTarget);
+        }
+        return 0;
+    }
+
+    private List<Result> measure(List<Op> ops, int batch) {
         Nd4j.getRandom().setSeed(42);
         INDArray anchor = normalizedRows(Nd4j.randn(dtype, batch, dim));
         INDArray[] candidates = new INDArray[k - 1];
@@ -140,10 +162,10 @@ public final class BenchCommand implements Callable<Integer> {
             double floorMs = median(time(floor));
             double flops = 2.0 * batch * batch * dim * (k - 1) * o.gemmsPerModality;
             double medianMs = median(times);
-            results.add(new Result(o, medianMs, times[0], times[times.length - 1], floorMs, flops / (medianMs * 1e6)));
+            results.add(new Result(o, batch, medianMs, times[0], times[times.length - 1], floorMs,
+                    flops / (medianMs * 1e6)));
         }
-        print(results);
-        return 0;
+        return results;
     }
 
     private List<Op> parseOps() {
@@ -195,7 +217,7 @@ public final class BenchCommand implements Callable<Integer> {
             for (Result r : results) {
                 ObjectNode o = JSON.createObjectNode();
                 o.put("op", r.op.label);
-                o.put("batch", batch);
+                o.put("batch", r.batch);
                 o.put("dim", dim);
                 o.put("k", k);
                 o.put("dtype", dtypeName);
@@ -210,8 +232,8 @@ public final class BenchCommand implements Callable<Integer> {
         } else {
             out.printf(Locale.ROOT, "%-14s %-28s %10s %9s %9s %9s %7s %9s%n", "op", "shape", "median ms", "min ms",
                     "max ms", "floor ms", "ratio", "GFLOP/s");
-            String shape = String.format(Locale.ROOT, "B=%d d=%d k=%d %s", batch, dim, k, dtypeName);
             for (Result r : results) {
+                String shape = String.format(Locale.ROOT, "B=%d d=%d k=%d %s", r.batch, dim, k, dtypeName);
                 out.printf(Locale.ROOT, "%-14s %-28s %10.2f %9.2f %9.2f %9.2f %7.2f %9.1f%n", r.op.label, shape,
                         r.medianMs, r.minMs, r.maxMs, r.floorMs, r.medianMs / r.floorMs, r.gflops);
             }

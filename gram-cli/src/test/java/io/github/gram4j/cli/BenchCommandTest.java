@@ -49,6 +49,22 @@ class BenchCommandTest {
     }
 
     @Test
+    void plotIsAPngOfTheChartSizeWithEveryBatch(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir)
+            throws Exception {
+        java.nio.file.Path png = dir.resolve("scaling.png");
+        CliRun run = CliRun.of("bench", "--op", "volume", "--batch", "16,32", "--dim", "4", "--k", "2", "--repeats", "2",
+                "--warmup", "0", "--json", "--plot", png.toString());
+        assertEquals(0, run.exitCode(), run::describe);
+        assertEquals(2, run.out().lines().count(), "one JSON line per batch size");
+        java.awt.image.BufferedImage image = javax.imageio.ImageIO.read(png.toFile());
+        assertEquals(ScalingChart.WIDTH, image.getWidth());
+        assertEquals(ScalingChart.HEIGHT, image.getHeight());
+        try (java.util.stream.Stream<java.nio.file.Path> files = java.nio.file.Files.list(dir)) {
+            assertEquals(1, files.count(), "no temporary file left");
+        }
+    }
+
+    @Test
     void badOptionsAreOneErrorLine() {
         CliRun.of("bench", "--k", "1").assertOneErrorLine(2, "--k", ">= 2");
         CliRun.of("bench", "--batch", "0").assertOneErrorLine(2, "--batch");
@@ -56,5 +72,7 @@ class BenchCommandTest {
         CliRun.of("bench", "--op", "train").assertOneErrorLine(2, "--op", "volume, loss, loss-backward or all");
         CliRun.of("bench", "--dtype", "int8").assertOneErrorLine(2, "--dtype");
         CliRun.of("bench", "--warmup", "-1").assertOneErrorLine(2, "--warmup");
+        CliRun.of("bench", "--batch", "64,1").assertOneErrorLine(2, "--batch", "got 1");
+        CliRun.of("bench", "--plot", "/nonexistent-dir/x.png").assertOneErrorLine(2, "--plot");
     }
 }
