@@ -11,6 +11,7 @@ import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.api.ops.impl.broadcast.BroadcastMax;
 import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.indexing.NDArrayIndex;
 import org.nd4j.linalg.ops.transforms.Transforms;
 
 /**
@@ -45,15 +46,21 @@ public final class VolumeTape {
     private final INDArray s;
     private final INDArray volumes;
     private final boolean onHost;
+    /** Anchor rows per backward block; {@code B1} when {@link #w} and {@link #s} are kept whole. */
+    private final int blockRows;
+
+    /** Elements the tape may keep beyond {@code V}: {@code (K + 2)·B1·B2} above it, the tape goes blockwise. */
+    static final long TAPE_ELEMENTS = 1L << 27;
 
     private VolumeTape(ModalityBatches batches, CandidateBasis basis, List<INDArray> w, INDArray s,
-            INDArray volumes, boolean onHost) {
+            INDArray volumes, boolean onHost, int blockRows) {
         this.batches = batches;
         this.basis = basis;
         this.w = w;
         this.s = s;
         this.volumes = volumes;
         this.onHost = onHost;
+        this.blockRows = blockRows;
     }
 
     /** {@code η} for a dtype: 64 units in the last place of 1. */
@@ -63,19 +70,30 @@ public final class VolumeTape {
 
     /** Runs the forward pass of the pairwise volume of validated batches. */
     public static VolumeTape record(ModalityBatches batches) {
-        return record(batches, HostArray.available());
+        return record(batches, HostArray.available(), TAPE_ELEMENTS);
     }
 
     /**
      * @param onHost elementwise work in fused host loops (CPU backend) or as ND4J ops (any
      *     backend); both give the same numbers up to rounding
+     * @param tapeElements on the host, above {@code (K + 2)·B1·B2} elements the tape keeps only
+     *     {@code V} and the backward recomputes {@code w} and {@code s} in blocks of anchor rows
+     *     ({@code K} more GEMMs, memory bounded by about this many elements)
      */
-    static VolumeTape record(ModalityBatches batches, boolean onHost) {
+    static VolumeTape record(ModalityBatches batches, boolean onHost, long tapeElements) {
         CandidateBasis basis = CandidateBasis.of(batches.candidates(), onHost);
         INDArray anchor = batches.anchor();
         DataType type = batches.dataType();
         long b1 = batches.anchorRows();
         long b2 = batches.candidateRows();
+        int kk = basis.size();
+        if (onHost && (kk + 2) * b1 * b2 > tapeElements) {
+            INDArray volumes = Nd4j.createUninitialized(type, new long[] {b1, b2}, 'c');
+            FastVolume.volumesInto(anchor, batches.anchorSquaredNorms(), basis, volumes, VolumeEpilogue.HOST,
+                    tapeElements);
+            int rows = (int) Math.max(1, Math.min(b1, tapeElements / ((3L * kk + 3) * b2)));
+            return new VolumeTape(batches, basis, null, null, volumes, true, rows);
+        }
         List<INDArray> w = new ArrayList<>(basis.size());
         for (int m = 0; m < basis.size(); m++) {
             w.add(Nd4j.gemm(anchor, basis.q(m), Nd4j.createUninitialized(type, new long[] {b1, b2}, 'c'),
@@ -95,7 +113,7 @@ public final class VolumeTape {
             Transforms.sqrt(volumes, false);
             volumes.muliRowVector(basis.rhoProduct().reshape(1, b2));
         }
-        return new VolumeTape(batches, basis, w, s, volumes, onHost);
+        return new VolumeTape(batches, basis, w, s, volumes, onHost, (int) b1);
     }
 
     /** {@code V}, {@code B1 × B2}, in the batches' dtype. */
@@ -131,39 +149,115 @@ public final class VolumeTape {
             sFloor[i] = sFloor[i] >= tinySquare ? eta * sFloor[i] : 1.0;
         }
         double[][][] rInv = candidateGradients ? flooredInverseR(eta, tinySquare) : null;
-        PairTerms terms = onHost ? pairTermsOnHost(upstream, sFloor, rInv, anchorGradient)
-                : pairTermsWithOps(upstream, sFloor, rInv, anchorGradient);
-
+        int kk = basis.size();
         INDArray anchor = batches.anchor();
-        INDArray anchorGrad = null;
-        if (anchorGradient) {
-            anchorGrad = anchor.mulColumnVector(terms.rowSumsOfC);
-            for (int m = 0; m < basis.size(); m++) {
-                Nd4j.gemm(terms.cw.get(m), basis.q(m), anchorGrad, false, false, -1.0, 1.0);
-            }
-        }
+        INDArray anchorGrad = anchorGradient ? Nd4j.createUninitialized(type, new long[] {b1, batches.dim()}, 'c') : null;
         List<INDArray> candidateGrads = new ArrayList<>();
-        if (candidateGradients) {
-            int kk = basis.size();
-            int rows = (int) b2;
-            for (int m = 0; m < kk; m++) {
-                INDArray grad = Nd4j.gemm(terms.cy.get(m), anchor,
-                        Nd4j.createUninitialized(type, new long[] {b2, batches.dim()}, 'c'), true, false, -1.0, 0.0);
-                double[][] coefficients = new double[kk][rows];
-                for (int l = 0; l < kk; l++) {
-                    for (int j = 0; j < rows; j++) {
-                        double cInv = 0;
-                        for (int p = Math.max(m, l); p < kk; p++) {
-                            cInv += rInv[m][p][j] * rInv[l][p][j];
+        for (int m = 0; candidateGradients && m < kk; m++) {
+            candidateGrads.add(Nd4j.zeros(type, b2, batches.dim()));
+        }
+        double[][][] cyy = candidateGradients ? new double[kk][kk][(int) b2] : null;
+        double[] gv = candidateGradients ? new double[(int) b2] : null;
+
+        BlockScratch scratch = w == null ? new BlockScratch(type, kk, blockRows, b2) : null;
+        for (long r0 = 0; r0 < b1; r0 += blockRows) {
+            long r1 = Math.min(b1, r0 + blockRows);
+            boolean whole = r0 == 0 && r1 == b1;
+            INDArray rowsOfAnchor = whole ? anchor : rows(anchor, r0, r1);
+            List<INDArray> wBlock;
+            INDArray sBlock;
+            if (w != null) {
+                wBlock = w;
+                sBlock = s;
+            } else {
+                wBlock = scratch.w(r1 - r0);
+                sBlock = scratch.s(r1 - r0);
+                for (int m = 0; m < kk; m++) {
+                    Nd4j.gemm(rowsOfAnchor, basis.q(m), wBlock.get(m), false, true, 1.0, 0.0);
+                }
+                INDArray norms = batches.anchorSquaredNorms().get(NDArrayIndex.interval(r0, r1));
+                VolumeEpilogue.HOST.apply(norms, wBlock, basis.rhoProduct(), scratch.v(r1 - r0), sBlock);
+            }
+            INDArray gBlock = whole ? upstream : rows(upstream, r0, r1);
+            INDArray vBlock = whole ? volumes : rows(volumes, r0, r1);
+            PairTerms terms = onHost
+                    ? pairTermsOnHost(gBlock, vBlock, sBlock, wBlock, sFloor, (int) r0, rInv, anchorGradient)
+                    : pairTermsWithOps(gBlock, vBlock, sBlock, wBlock, sFloor, rInv, anchorGradient);
+            if (anchorGradient) {
+                INDArray part = rowsOfAnchor.mulColumnVector(terms.rowSumsOfC);
+                for (int m = 0; m < kk; m++) {
+                    Nd4j.gemm(terms.cw.get(m), basis.q(m), part, false, false, -1.0, 1.0);
+                }
+                if (whole) {
+                    anchorGrad = part;
+                } else {
+                    rows(anchorGrad, r0, r1).assign(part);
+                }
+            }
+            if (candidateGradients) {
+                for (int m = 0; m < kk; m++) {
+                    Nd4j.gemm(terms.cy.get(m), rowsOfAnchor, candidateGrads.get(m), true, false, -1.0, 1.0);
+                    for (int l = 0; l < kk; l++) {
+                        double[] from = terms.cyy[m][l];
+                        double[] to = cyy[m][l];
+                        for (int j = 0; j < to.length; j++) {
+                            to[j] += from[j];
                         }
-                        coefficients[l][j] = terms.cyy[m][l][j] + cInv * terms.gv[j];
                     }
                 }
-                addCandidateCombination(grad, coefficients);
-                candidateGrads.add(grad);
+                for (int j = 0; j < gv.length; j++) {
+                    gv[j] += terms.gv[j];
+                }
             }
         }
+        for (int m = 0; candidateGradients && m < kk; m++) {
+            int rows = (int) b2;
+            double[][] coefficients = new double[kk][rows];
+            for (int l = 0; l < kk; l++) {
+                for (int j = 0; j < rows; j++) {
+                    double cInv = 0;
+                    for (int p = Math.max(m, l); p < kk; p++) {
+                        cInv += rInv[m][p][j] * rInv[l][p][j];
+                    }
+                    coefficients[l][j] = cyy[m][l][j] + cInv * gv[j];
+                }
+            }
+            addCandidateCombination(candidateGrads.get(m), coefficients);
+        }
         return new VolumeGradients(anchorGrad, candidateGrads);
+    }
+
+    private static INDArray rows(INDArray x, long from, long to) {
+        return x.get(NDArrayIndex.interval(from, to), NDArrayIndex.all());
+    }
+
+    /** Reused per-block arrays of the blockwise backward: {@code w_m}, {@code s} and a spare {@code V}. */
+    private static final class BlockScratch {
+        private final List<INDArray> w = new ArrayList<>();
+        private final INDArray s;
+        private final INDArray v;
+        private final int fullRows;
+
+        BlockScratch(DataType type, int kk, int rows, long cols) {
+            for (int m = 0; m < kk; m++) {
+                w.add(Nd4j.createUninitialized(type, new long[] {rows, cols}, 'c'));
+            }
+            s = Nd4j.createUninitialized(type, new long[] {rows, cols}, 'c');
+            v = Nd4j.createUninitialized(type, new long[] {rows, cols}, 'c');
+            fullRows = rows;
+        }
+
+        List<INDArray> w(long rows) {
+            return rows == fullRows ? w : w.stream().map(x -> VolumeTape.rows(x, 0, rows)).toList();
+        }
+
+        INDArray s(long rows) {
+            return rows == fullRows ? s : VolumeTape.rows(s, 0, rows);
+        }
+
+        INDArray v(long rows) {
+            return rows == fullRows ? v : VolumeTape.rows(v, 0, rows);
+        }
     }
 
     /**
@@ -176,9 +270,10 @@ public final class VolumeTape {
     }
 
     /** One fused pass over the pairs, rows in parallel, arithmetic in double. */
-    private PairTerms pairTermsOnHost(INDArray g, double[] sFloor, double[][][] rInv, boolean anchorGradient) {
+    private PairTerms pairTermsOnHost(INDArray g, INDArray volumes, INDArray s, List<INDArray> w, double[] sFloor,
+            int rowOffset, double[][][] rInv, boolean anchorGradient) {
         int kk = basis.size();
-        int rows = (int) batches.anchorRows();
+        int rows = (int) g.size(0);
         int cols = (int) batches.candidateRows();
         DataType type = batches.dataType();
         boolean candidates = rInv != null;
@@ -216,7 +311,7 @@ public final class VolumeTape {
             gHost.read(base, t.gv, cols);
             vHost.read(base, t.v, cols);
             sHost.read(base, t.s, cols);
-            double floor = sFloor[i];
+            double floor = sFloor[rowOffset + i];
             double sum = 0;
             for (int j = 0; j < cols; j++) {
                 double gvj = t.gv[j] * t.v[j];
@@ -294,7 +389,8 @@ public final class VolumeTape {
     }
 
     /** The same terms with ND4J ops (any backend). */
-    private PairTerms pairTermsWithOps(INDArray g, double[] sFloor, double[][][] rInv, boolean anchorGradient) {
+    private PairTerms pairTermsWithOps(INDArray g, INDArray volumes, INDArray s, List<INDArray> w, double[] sFloor,
+            double[][][] rInv, boolean anchorGradient) {
         int kk = basis.size();
         long b1 = batches.anchorRows();
         long b2 = batches.candidateRows();

@@ -55,8 +55,8 @@ class VolumeTapeTest {
         // (host: double; ops: the dtype) is amplified by 1/sqrt(η): ~1e7 in DOUBLE, ~360 in FLOAT.
         double tolerance = type == DataType.DOUBLE ? 1e-8 : 1e-4;
         try (MemoryWorkspace ignored = Workspaces.open("gram4j.test.tape")) {
-            VolumeTape host = VolumeTape.record(batches, true);
-            VolumeTape ops = VolumeTape.record(batches, false);
+            VolumeTape host = VolumeTape.record(batches, true, VolumeTape.TAPE_ELEMENTS);
+            VolumeTape ops = VolumeTape.record(batches, false, VolumeTape.TAPE_ELEMENTS);
             INDArray volumes = GramVolumes.pairwise(batches.anchor(), xs);
             assertTrue(maxRelative(host.volumes(), volumes) <= tolerance, "host forward");
             assertTrue(maxRelative(ops.volumes(), volumes) <= tolerance, "ops forward");
@@ -78,6 +78,39 @@ class VolumeTapeTest {
             assertEquals(null, candidatesOnly.anchor());
             assertArrayEquals(a.candidates().get(0).dup('c').data().asDouble(),
                     candidatesOnly.candidates().get(0).dup('c').data().asDouble(), 0.0);
+        }
+    }
+
+    @ParameterizedTest(name = "{0} k={1} B1={2} B2={3}")
+    @CsvSource({"DOUBLE, 2, 9, 7", "DOUBLE, 3, 12, 5", "DOUBLE, 5, 10, 11", "FLOAT, 3, 12, 5", "FLOAT, 4, 7, 8"})
+    void blockwiseTapeEqualsTheWholeTape(DataType type, int k, int b1, int b2) {
+        Random random = new Random(17 * k + b2);
+        INDArray anchor = RandomArrays.gaussian(random, b1, 10, type);
+        INDArray[] xs = new INDArray[k - 1];
+        for (int m = 0; m < xs.length; m++) {
+            xs[m] = RandomArrays.gaussian(random, b2, 10, type);
+        }
+        anchor.getRow(2).assign(0);
+        ModalityBatches batches = ModalityBatches.of(anchor, xs);
+        INDArray g = RandomArrays.gaussian(random, b1, b2, type);
+        double tolerance = type == DataType.DOUBLE ? 1e-13 : 1e-6;
+        try (MemoryWorkspace ignored = Workspaces.open("gram4j.test.tape.blocks")) {
+            VolumeTape whole = VolumeTape.record(batches, true, VolumeTape.TAPE_ELEMENTS);
+            VolumeGradients expected = whole.backward(g, true, true);
+            // blocks of 3 anchor rows (the last one ragged), then of 1 row
+            for (long budget : new long[] {3L * (3L * (k - 1) + 3) * b2, 1L}) {
+                VolumeTape blocked = VolumeTape.record(batches, true, budget);
+                assertTrue(maxRelative(blocked.volumes(), whole.volumes()) <= tolerance, "volumes, budget " + budget);
+                VolumeGradients actual = blocked.backward(g, true, true);
+                double e = maxRelative(actual.anchor(), expected.anchor());
+                assertTrue(e <= tolerance, "anchor, budget " + budget + ": " + e);
+                for (int m = 0; m < k - 1; m++) {
+                    e = maxRelative(actual.candidates().get(m), expected.candidates().get(m));
+                    assertTrue(e <= tolerance, "candidates[" + m + "], budget " + budget + ": " + e);
+                }
+                assertEquals(null, blocked.backward(g, false, true).anchor());
+                assertTrue(blocked.backward(g, true, false).candidates().isEmpty());
+            }
         }
     }
 }
