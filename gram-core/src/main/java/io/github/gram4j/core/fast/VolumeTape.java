@@ -52,6 +52,9 @@ public final class VolumeTape {
     /** Elements the tape may keep beyond {@code V}: {@code (K + 2)·B1·B2} above it, the tape goes blockwise. */
     static final long TAPE_ELEMENTS = 1L << 27;
 
+    /** Scratch elements a blockwise tape uses per block (forward GEMM blocks, backward block arrays). */
+    static final long BLOCK_ELEMENTS = 1L << 24;
+
     private VolumeTape(ModalityBatches batches, CandidateBasis basis, List<INDArray> w, INDArray s,
             INDArray volumes, boolean onHost, int blockRows) {
         this.batches = batches;
@@ -76,9 +79,10 @@ public final class VolumeTape {
     /**
      * @param onHost elementwise work in fused host loops (CPU backend) or as ND4J ops (any
      *     backend); both give the same numbers up to rounding
-     * @param tapeElements on the host, above {@code (K + 2)·B1·B2} elements the tape keeps only
+     * @param tapeElements on the host, when {@code (K + 2)·B1·B2} exceeds this the tape keeps only
      *     {@code V} and the backward recomputes {@code w} and {@code s} in blocks of anchor rows
-     *     ({@code K} more GEMMs, memory bounded by about this many elements)
+     *     ({@code K} more GEMMs; scratch per block bounded by {@code min(tapeElements,
+     *     BLOCK_ELEMENTS)} elements)
      */
     static VolumeTape record(ModalityBatches batches, boolean onHost, long tapeElements) {
         CandidateBasis basis = CandidateBasis.of(batches.candidates(), onHost);
@@ -88,10 +92,11 @@ public final class VolumeTape {
         long b2 = batches.candidateRows();
         int kk = basis.size();
         if (onHost && (kk + 2) * b1 * b2 > tapeElements) {
+            long blockElements = Math.min(tapeElements, BLOCK_ELEMENTS);
             INDArray volumes = Nd4j.createUninitialized(type, new long[] {b1, b2}, 'c');
             FastVolume.volumesInto(anchor, batches.anchorSquaredNorms(), basis, volumes, VolumeEpilogue.HOST,
-                    tapeElements);
-            int rows = (int) Math.max(1, Math.min(b1, tapeElements / ((3L * kk + 3) * b2)));
+                    blockElements);
+            int rows = (int) Math.max(1, Math.min(b1, blockElements / ((3L * kk + 3) * b2)));
             return new VolumeTape(batches, basis, null, null, volumes, true, rows);
         }
         List<INDArray> w = new ArrayList<>(basis.size());
@@ -181,7 +186,8 @@ public final class VolumeTape {
             INDArray gBlock = whole ? upstream : rows(upstream, r0, r1);
             INDArray vBlock = whole ? volumes : rows(volumes, r0, r1);
             PairTerms terms = onHost
-                    ? pairTermsOnHost(gBlock, vBlock, sBlock, wBlock, sFloor, (int) r0, rInv, anchorGradient)
+                    ? pairTermsOnHost(gBlock, vBlock, sBlock, wBlock, sFloor, (int) r0, rInv, anchorGradient,
+                            scratch == null ? null : scratch.terms(r1 - r0))
                     : pairTermsWithOps(gBlock, vBlock, sBlock, wBlock, sFloor, rInv, anchorGradient);
             if (anchorGradient) {
                 INDArray part = rowsOfAnchor.mulColumnVector(terms.rowSumsOfC);
@@ -231,9 +237,14 @@ public final class VolumeTape {
         return x.get(NDArrayIndex.interval(from, to), NDArrayIndex.all());
     }
 
-    /** Reused per-block arrays of the blockwise backward: {@code w_m}, {@code s} and a spare {@code V}. */
+    /**
+     * Reused per-block arrays of the blockwise backward: {@code w_m}, {@code s}, a spare {@code V},
+     * and the {@code 2K} pair-term outputs; allocated once, so the workspace does not grow with
+     * the number of blocks.
+     */
     private static final class BlockScratch {
         private final List<INDArray> w = new ArrayList<>();
+        private final List<INDArray> terms = new ArrayList<>();
         private final INDArray s;
         private final INDArray v;
         private final int fullRows;
@@ -242,6 +253,9 @@ public final class VolumeTape {
             for (int m = 0; m < kk; m++) {
                 w.add(Nd4j.createUninitialized(type, new long[] {rows, cols}, 'c'));
             }
+            for (int m = 0; m < 2 * kk; m++) {
+                terms.add(Nd4j.createUninitialized(type, new long[] {rows, cols}, 'c'));
+            }
             s = Nd4j.createUninitialized(type, new long[] {rows, cols}, 'c');
             v = Nd4j.createUninitialized(type, new long[] {rows, cols}, 'c');
             fullRows = rows;
@@ -249,6 +263,10 @@ public final class VolumeTape {
 
         List<INDArray> w(long rows) {
             return rows == fullRows ? w : w.stream().map(x -> VolumeTape.rows(x, 0, rows)).toList();
+        }
+
+        List<INDArray> terms(long rows) {
+            return rows == fullRows ? terms : terms.stream().map(x -> VolumeTape.rows(x, 0, rows)).toList();
         }
 
         INDArray s(long rows) {
@@ -270,8 +288,12 @@ public final class VolumeTape {
     }
 
     /** One fused pass over the pairs, rows in parallel, arithmetic in double. */
+    /**
+     * @param reuse {@code 2K} arrays of the block's shape to write {@code c⊙w_m} and
+     *     {@code c⊙y_m} into, or null to allocate them
+     */
     private PairTerms pairTermsOnHost(INDArray g, INDArray volumes, INDArray s, List<INDArray> w, double[] sFloor,
-            int rowOffset, double[][][] rInv, boolean anchorGradient) {
+            int rowOffset, double[][][] rInv, boolean anchorGradient, List<INDArray> reuse) {
         int kk = basis.size();
         int rows = (int) g.size(0);
         int cols = (int) batches.candidateRows();
@@ -285,10 +307,10 @@ public final class VolumeTape {
         List<INDArray> cy = new ArrayList<>();
         for (int m = 0; m < kk; m++) {
             if (anchorGradient) {
-                cw.add(Nd4j.createUninitialized(type, new long[] {rows, cols}, 'c'));
+                cw.add(reuse != null ? reuse.get(m) : Nd4j.createUninitialized(type, new long[] {rows, cols}, 'c'));
             }
             if (candidates) {
-                cy.add(Nd4j.createUninitialized(type, new long[] {rows, cols}, 'c'));
+                cy.add(reuse != null ? reuse.get(kk + m) : Nd4j.createUninitialized(type, new long[] {rows, cols}, 'c'));
             }
         }
         HostArray[] cwHost = cw.stream().map(HostArray::of).toArray(HostArray[]::new);
