@@ -34,6 +34,12 @@ import org.nd4j.linalg.ops.transforms.Transforms;
  * rounding already dominates its direction) it is damped towards zero. Zero vectors give zero
  * gradient contributions. Gradients are always finite.
  *
+ * <p><b>Memory.</b> The tape keeps {@code (K + 2)·B1·B2} numbers ({@code w}, {@code s},
+ * {@code V}) and the backward {@code 2K·B1·B2} more. Above {@value #TAPE_ELEMENTS} tape elements
+ * (on the CPU backend) it keeps only {@code V} and the backward recomputes {@code w} and {@code s}
+ * in blocks of anchor rows, reusing {@value #BLOCK_ELEMENTS}-element scratch: {@code K} more
+ * GEMMs, memory {@code O(B1·B2 + block)}.
+ *
  * <p>All arrays, including the gradients, are allocated in the workspace that is current when
  * {@link #record} and {@link #backward} run: open one around both, and detach what you keep.
  * One tape per thread.
