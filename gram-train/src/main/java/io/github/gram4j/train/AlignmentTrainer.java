@@ -1,0 +1,206 @@
+package io.github.gram4j.train;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+
+import io.github.gram4j.core.GramVolumes;
+import io.github.gram4j.loss.CosineInfoNce;
+import io.github.gram4j.loss.GramLoss;
+import io.github.gram4j.loss.LossResult;
+import io.github.gram4j.loss.Temperature;
+import io.github.gram4j.metrics.RetrievalMetrics;
+import io.github.gram4j.metrics.ScoreOrder;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.learning.GradientUpdater;
+import org.nd4j.linalg.learning.config.Adam;
+
+/**
+ * Trains one linear projection head per modality (GRAM's {@code Contra_head}: a linear map without
+ * bias, {@code d_m → sharedDim}) on frozen features, with L2-normalised outputs, by either
+ * <ul>
+ *   <li>{@link Objective#GRAM}: the GRAM volume loss over all modalities, or</li>
+ *   <li>{@link Objective#COSINE}: the cosine InfoNCE baseline on modalities 0 and 1 only (the
+ *       pairwise alignment GRAM replaces),</li>
+ * </ul>
+ * with label smoothing, a learnable temperature and Adam (ND4J's updater) on heads and temperature.
+ * Gradients are gram-loss's analytic ones, back-propagated through the normalisation and the
+ * heads. Not thread-safe: one trainer per thread.
+ */
+public final class AlignmentTrainer {
+
+    /** What the heads are trained for. */
+    public enum Objective {
+        /** The GRAM volume loss over every modality. */
+        GRAM,
+        /** CLIP-style InfoNCE between modality 0 and modality 1 only. */
+        COSINE
+    }
+
+    /**
+     * @param sharedDim the heads' output dimension
+     * @param batchSize items per step
+     * @param learningRate Adam's step size (heads and temperature)
+     * @param labelSmoothing {@code ε}
+     * @param initialTemperature {@code τ} at the start (GRAM: 0.07)
+     * @param objective GRAM or the cosine baseline
+     * @param seed initial heads and batch sampling
+     */
+    public record Config(int sharedDim, int batchSize, double learningRate, double labelSmoothing,
+            double initialTemperature, Objective objective, long seed) {
+
+        /** Checks the ranges. */
+        public Config {
+            if (sharedDim < 1 || batchSize < 2 || !(learningRate > 0) || !(initialTemperature > 0)
+                    || !(labelSmoothing >= 0 && labelSmoothing <= 1) || objective == null) {
+                throw new IllegalArgumentException("need sharedDim >= 1, batchSize >= 2, learningRate > 0,"
+                        + " initialTemperature > 0, 0 <= labelSmoothing <= 1 and an objective; got " + sharedDim + ", "
+                        + batchSize + ", " + learningRate + ", " + initialTemperature + ", " + labelSmoothing + ", "
+                        + objective);
+            }
+        }
+    }
+
+    /** The smallest temperature the trainer lets τ reach. */
+    public static final double MIN_TEMPERATURE = 0.01;
+
+    private final Config config;
+    private final List<INDArray> heads = new ArrayList<>();
+    private final List<GradientUpdater<?>> updaters = new ArrayList<>();
+    private final INDArray temperature;
+    private final GradientUpdater<?> temperatureUpdater;
+    private final Random random;
+    private int iteration;
+
+    /**
+     * @param dims the feature dimension of every modality (its count is {@code k})
+     */
+    public AlignmentTrainer(int[] dims, Config config) {
+        if (dims.length < 2) {
+            throw new IllegalArgumentException("need at least 2 modalities, got " + dims.length);
+        }
+        this.config = config;
+        this.random = new Random(config.seed());
+        Adam adam = new Adam(config.learningRate());
+        for (int dim : dims) {
+            double[][] w = new double[dim][config.sharedDim()];
+            for (double[] row : w) {
+                for (int j = 0; j < row.length; j++) {
+                    row[j] = random.nextGaussian() / Math.sqrt(dim);
+                }
+            }
+            INDArray head = Nd4j.create(w).castTo(DataType.FLOAT);
+            heads.add(head);
+            updaters.add(adam.instantiate(Nd4j.zeros(DataType.FLOAT, 1, adam.stateSize(head.length())), true));
+        }
+        temperature = Nd4j.scalar(DataType.FLOAT, config.initialTemperature()).reshape(1, 1);
+        temperatureUpdater = adam.instantiate(Nd4j.zeros(DataType.FLOAT, 1, adam.stateSize(1)), true);
+    }
+
+    /** The current temperature {@code τ}. */
+    public double temperature() {
+        return temperature.getDouble(0);
+    }
+
+    /** Head {@code m}, {@code d_m × sharedDim} (live: training updates it in place). */
+    public INDArray head(int m) {
+        return heads.get(m);
+    }
+
+    /** {@code normalize(features · head_m)}: modality {@code m}'s embeddings, {@code rows × sharedDim}. */
+    public INDArray embed(int m, INDArray features) {
+        INDArray z = features.mmul(heads.get(m));
+        return z.divColumnVector(z.norm2(1).reshape(z.size(0), 1));
+    }
+
+    /**
+     * One optimisation step on a random mini-batch of {@code batchSize} training items.
+     *
+     * @return the loss of the batch before the update
+     */
+    public double step(SyntheticModalities.Split train) {
+        int batch = Math.min(config.batchSize(), train.items());
+        int[] items = sample(train.items(), batch);
+        int k = config.objective() == Objective.GRAM ? heads.size() : 2;
+        List<INDArray> features = new ArrayList<>(k);
+        List<INDArray> projected = new ArrayList<>(k);
+        List<INDArray> embeddings = new ArrayList<>(k);
+        for (int m = 0; m < k; m++) {
+            INDArray x = rows(train.features().get(m), items);
+            INDArray z = x.mmul(heads.get(m));
+            features.add(x);
+            projected.add(z);
+            embeddings.add(z.divColumnVector(z.norm2(1).reshape(z.size(0), 1)));
+        }
+        Temperature tau = Temperature.of(temperature());
+        LossResult result = config.objective() == Objective.GRAM
+                ? new GramLoss(config.labelSmoothing()).compute(tau, embeddings.get(0),
+                        embeddings.subList(1, k).toArray(INDArray[]::new))
+                : new CosineInfoNce(config.labelSmoothing()).compute(tau, embeddings.get(0), embeddings.get(1));
+        for (int m = 0; m < k; m++) {
+            INDArray gradE = m == 0 ? result.gradAnchor() : result.gradCandidates().get(m - 1);
+            INDArray gradHead = features.get(m).transpose().mmul(
+                    normalizeBackward(projected.get(m), embeddings.get(m), gradE));
+            updaters.get(m).applyUpdater(gradHead, iteration, 0);
+            heads.get(m).subi(gradHead);
+        }
+        INDArray gradTau = Nd4j.scalar(DataType.FLOAT, result.gradTemperature()).reshape(1, 1);
+        temperatureUpdater.applyUpdater(gradTau, iteration, 0);
+        temperature.subi(gradTau);
+        if (temperature() < MIN_TEMPERATURE) {
+            temperature.assign(MIN_TEMPERATURE);
+        }
+        iteration++;
+        return result.loss();
+    }
+
+    /**
+     * Retrieval from modality 0 (text) to the others on {@code test}: GRAM volume of
+     * {@code (text_i, x1_j, …)} for {@link Objective#GRAM} (lower is better), cosine of
+     * {@code (text_i, x1_j)} for {@link Objective#COSINE} (higher is better); a text row's positive
+     * is its item.
+     */
+    public RetrievalMetrics evaluate(SyntheticModalities.Split test) {
+        INDArray text = embed(0, test.features().get(0));
+        long[] candidateIds = new long[test.items()];
+        for (int j = 0; j < candidateIds.length; j++) {
+            candidateIds[j] = j;
+        }
+        if (config.objective() == Objective.COSINE) {
+            INDArray scores = text.mmul(embed(1, test.features().get(1)).transpose());
+            return RetrievalMetrics.compute(scores, ScoreOrder.HIGHER_IS_BETTER, test.textItems(), candidateIds);
+        }
+        INDArray[] candidates = new INDArray[heads.size() - 1];
+        for (int m = 1; m < heads.size(); m++) {
+            candidates[m - 1] = embed(m, test.features().get(m));
+        }
+        return RetrievalMetrics.compute(GramVolumes.pairwise(text, candidates), ScoreOrder.LOWER_IS_BETTER,
+                test.textItems(), candidateIds);
+    }
+
+    /** {@code ∂L/∂z} for {@code e = z / |z|} row-wise, given {@code ∂L/∂e}. */
+    static INDArray normalizeBackward(INDArray z, INDArray e, INDArray gradE) {
+        INDArray along = e.mul(gradE).sum(1).reshape(z.size(0), 1);
+        return gradE.sub(e.mulColumnVector(along)).divColumnVector(z.norm2(1).reshape(z.size(0), 1));
+    }
+
+    private int[] sample(int population, int count) {
+        int[] all = new int[population];
+        for (int i = 0; i < population; i++) {
+            all[i] = i;
+        }
+        for (int i = 0; i < count; i++) {
+            int j = i + random.nextInt(population - i);
+            int t = all[i];
+            all[i] = all[j];
+            all[j] = t;
+        }
+        return java.util.Arrays.copyOf(all, count);
+    }
+
+    private static INDArray rows(INDArray x, int[] rows) {
+        return Nd4j.pullRows(x, 1, rows);
+    }
+}

@@ -1,0 +1,6 @@
+/**
+ * Training on top of gram-loss: seeded synthetic multimodal features
+ * ({@link io.github.gram4j.train.SyntheticModalities}) and per-modality linear heads trained with
+ * the GRAM loss or the cosine baseline ({@link io.github.gram4j.train.AlignmentTrainer}).
+ */
+package io.github.gram4j.train;
