@@ -42,6 +42,7 @@ import picocli.CommandLine.UnmatchedArgumentException;
             EvalCommand.class,
             LossCommand.class,
             BenchCommand.class,
+            DemoCommand.class,
             CommandLine.HelpCommand.class,
         },
         commandListHeading = "%nCommands:%n",

@@ -3,11 +3,7 @@ package io.github.gram4j.cli;
 import java.awt.BasicStroke;
 import java.awt.Color;
 import java.io.IOException;
-import java.io.OutputStream;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.util.List;
 
 import org.knowm.xchart.BitmapEncoder;
@@ -25,7 +21,7 @@ final class ScalingChart {
     private ScalingChart() {
     }
 
-    /** Writes the chart to a temporary file beside {@code target}, then renames it over {@code target}. */
+    /** Writes the chart as a PNG ({@link #WIDTH} × {@link #HEIGHT}) to {@code target}. */
     static void write(List<BenchCommand.Result> results, int dim, int k, String dtype, Path target) throws IOException {
         System.setProperty("java.awt.headless", "true");
         XYChart chart = new XYChartBuilder().width(WIDTH).height(HEIGHT)
@@ -54,18 +50,6 @@ final class ScalingChart {
             floor.setLineStyle(new BasicStroke(1.5f, BasicStroke.CAP_BUTT, BasicStroke.JOIN_MITER, 10f,
                     new float[] {6f, 4f}, 0f));
         }
-        Path dir = target.toAbsolutePath().getParent();
-        Path tmp = Files.createTempFile(dir, "." + target.getFileName(), ".tmp");
-        try {
-            try (OutputStream out = Files.newOutputStream(tmp)) {
-                BitmapEncoder.saveBitmap(chart, out, BitmapEncoder.BitmapFormat.PNG);
-            }
-            if (Files.getFileStore(tmp).supportsFileAttributeView("posix")) {
-                Files.setPosixFilePermissions(tmp, PosixFilePermissions.fromString("rw-r--r--"));
-            }
-            Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-        } finally {
-            Files.deleteIfExists(tmp);
-        }
+        PngFiles.write(BitmapEncoder.getBufferedImage(chart), target);
     }
 }

@@ -15,13 +15,19 @@ import org.nd4j.linalg.factory.Nd4j;
  * <p>Every item {@code i} has a latent concept {@code z_i ~ N(0, I_c)}. Modality {@code m} observes
  * it through its own fixed random linear map into its own feature dimension {@code d_m}, plus
  * modality-specific nuisance directions driven by per-row random factors, plus isotropic noise:
- * {@code x = M_m z_i + N_m u + σ ε}. The maps differ across modalities and the nuisance dominates
+ * {@code x = M_m z_i + N_m u + σ ε}. The maps differ across modalities and the nuisance outweighs
  * the signal, so raw features are not aligned: a linear head per modality has to find the shared
- * subspace. Modality 0 ("text") may have several rows ("captions") per item; the others have one.
+ * subspace. Modality 0 ("text") sees the whole concept; every other modality sees a window of
+ * {@link #VIEW_FRACTION} of it, the windows spread so that together they cover it — the situation
+ * in which aligning all modalities at once (GRAM) beats aligning text with one of them. Modality 0
+ * may have several rows ("captions") per item; the others have one.
  *
  * <p>Deterministic for a given {@link Config}. Immutable results; FLOAT arrays.
  */
 public final class SyntheticModalities {
+
+    /** The fraction of the concept each non-text modality sees. */
+    static final double VIEW_FRACTION = 0.6;
 
     /** Names used for modalities 0…4. */
     public static final List<String> NAMES = List.of("text", "video", "audio", "subtitles", "depth");
@@ -101,6 +107,9 @@ public final class SyntheticModalities {
         for (int m = 0; m < k; m++) {
             dims[m] = dim(m);
             maps[m] = gaussian(random, dims[m], c, 1 / Math.sqrt(c));
+            if (m > 0) {
+                hideConceptOutsideView(maps[m], m - 1, k - 1);
+            }
             nuisance[m] = gaussian(random, dims[m], n, config.nuisanceScale() / Math.sqrt(Math.max(n, 1)));
         }
         int testItems = Math.max(2, (int) Math.round(config.items() * config.testFraction()));
@@ -129,6 +138,24 @@ public final class SyntheticModalities {
             features.add(Nd4j.create(x).castTo(DataType.FLOAT));
         }
         return new Split(List.copyOf(features), textItems, count);
+    }
+
+    /**
+     * Non-text modality {@code v} of {@code views} sees a window of {@link #VIEW_FRACTION} of the
+     * concept's coordinates, the windows of the modalities spread evenly around them: each
+     * modality alone is a partial view, together they cover the whole concept (the text sees all).
+     */
+    private static void hideConceptOutsideView(double[][] map, int v, int views) {
+        int c = map[0].length;
+        int width = Math.max(1, (int) Math.ceil(VIEW_FRACTION * c));
+        int start = views == 1 ? 0 : (int) Math.round((double) v * (c - width) / (views - 1));
+        for (double[] row : map) {
+            for (int j = 0; j < c; j++) {
+                if (j < start || j >= start + width) {
+                    row[j] = 0;
+                }
+            }
+        }
     }
 
     /** {@code out = M z + N u + σ ε} with fresh {@code u} and {@code ε}. */

@@ -1,0 +1,59 @@
+package io.github.gram4j.cli;
+
+import java.awt.Color;
+import java.awt.Graphics2D;
+import java.awt.image.BufferedImage;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.List;
+
+import org.knowm.xchart.BitmapEncoder;
+import org.knowm.xchart.XYChart;
+import org.knowm.xchart.XYChartBuilder;
+import org.knowm.xchart.XYSeries;
+import org.knowm.xchart.style.markers.SeriesMarkers;
+
+/** {@code gram demo --plot}: training loss and test R@1 against the step, both methods, side by side. */
+final class DemoChart {
+
+    private static final Color GRAM = new Color(31, 119, 180);
+    private static final Color COSINE = new Color(214, 39, 40);
+
+    private DemoChart() {
+    }
+
+    static void write(List<DemoCommand.StepRecord> records, int width, int height, Path target) throws IOException {
+        System.setProperty("java.awt.headless", "true");
+        int half = width / 2;
+        XYChart loss = new XYChartBuilder().width(half).height(height).title("training loss")
+                .xAxisTitle("step").yAxisTitle("loss").build();
+        XYChart recall = new XYChartBuilder().width(width - half).height(height).title("test R@1, text -> others")
+                .xAxisTitle("step").yAxisTitle("R@1 (%)").build();
+        for (String method : List.of("GRAM", "cosine")) {
+            List<DemoCommand.StepRecord> rows = records.stream().filter(r -> r.method().equals(method)).toList();
+            if (rows.isEmpty()) {
+                continue;
+            }
+            Color color = method.equals("GRAM") ? GRAM : COSINE;
+            XYSeries l = loss.addSeries(method, rows.stream().mapToDouble(DemoCommand.StepRecord::step).toArray(),
+                    rows.stream().mapToDouble(DemoCommand.StepRecord::loss).toArray());
+            l.setMarker(SeriesMarkers.NONE);
+            l.setLineColor(color);
+            List<DemoCommand.StepRecord> evaluated = rows.stream().filter(r -> !Double.isNaN(r.r1())).toList();
+            XYSeries r = recall.addSeries(method, evaluated.stream().mapToDouble(DemoCommand.StepRecord::step).toArray(),
+                    evaluated.stream().mapToDouble(DemoCommand.StepRecord::r1).toArray());
+            r.setMarker(SeriesMarkers.CIRCLE);
+            r.setLineColor(color);
+            r.setMarkerColor(color);
+        }
+        BufferedImage image = new BufferedImage(width, height, BufferedImage.TYPE_INT_RGB);
+        Graphics2D g = image.createGraphics();
+        try {
+            g.drawImage(BitmapEncoder.getBufferedImage(loss), 0, 0, null);
+            g.drawImage(BitmapEncoder.getBufferedImage(recall), half, 0, null);
+        } finally {
+            g.dispose();
+        }
+        PngFiles.write(image, target);
+    }
+}
