@@ -27,6 +27,7 @@ final class DemoChart {
         int half = width / 2;
         XYChart loss = new XYChartBuilder().width(half).height(height).title("training loss")
                 .xAxisTitle("step").yAxisTitle("loss").build();
+        loss.getStyler().setXAxisTickMarkSpacingHint(90);
         XYChart recall = new XYChartBuilder().width(width - half).height(height).title("test R@1, text -> others")
                 .xAxisTitle("step").yAxisTitle("R@1 (%)").build();
         for (String method : List.of("GRAM", "cosine")) {
