@@ -57,6 +57,8 @@ class AlignmentTrainerTest {
                 "R@1 " + before.anchorToCandidate().recallAt1() + " -> " + after.anchorToCandidate().recallAt1()
                         + " (chance " + chance + ")");
         assertTrue(after.anchorToCandidate().recallAt1() > before.anchorToCandidate().recallAt1() + 20);
+        assertTrue(before.anchorToCandidate().recallAt1() <= 3 * chance, "untrained heads retrieve at chance: "
+                + before.anchorToCandidate().recallAt1());
         assertTrue(trainer.temperature() >= AlignmentTrainer.MIN_TEMPERATURE);
     }
 
