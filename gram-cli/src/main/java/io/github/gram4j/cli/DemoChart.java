@@ -55,6 +55,6 @@ final class DemoChart {
         } finally {
             g.dispose();
         }
-        PngFiles.write(image, target);
+        AtomicFiles.writePng(target, image);
     }
 }

@@ -2,10 +2,7 @@ package io.github.gram4j.cli;
 
 import java.io.IOException;
 import java.io.PrintWriter;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -191,13 +188,7 @@ public final class DemoCommand implements Callable<Integer> {
             text.append(String.format(Locale.ROOT, "%s,%d,%.6f,%.6f,%s,%s,%s%n", r.method(), r.step(), r.loss(),
                     r.temperature(), cell(r.r1()), cell(r.r5()), cell(r.r10())));
         }
-        Path tmp = Files.createTempFile(target.toAbsolutePath().getParent(), "." + target.getFileName(), ".tmp");
-        try {
-            Files.writeString(tmp, text, StandardCharsets.UTF_8);
-            Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-        } finally {
-            Files.deleteIfExists(tmp);
-        }
+        AtomicFiles.writeText(target, text);
     }
 
     private static String cell(double value) {

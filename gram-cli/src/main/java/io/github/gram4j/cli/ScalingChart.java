@@ -50,6 +50,6 @@ final class ScalingChart {
             floor.setLineStyle(new BasicStroke(1.5f, BasicStroke.CAP_BUTT, BasicStroke.JOIN_MITER, 10f,
                     new float[] {6f, 4f}, 0f));
         }
-        PngFiles.write(BitmapEncoder.getBufferedImage(chart), target);
+        AtomicFiles.writePng(target, BitmapEncoder.getBufferedImage(chart));
     }
 }
