@@ -22,22 +22,44 @@ final class DemoChart {
     private DemoChart() {
     }
 
+    /** Steps and losses averaged over consecutive windows of {@code window} steps (x: the window's last step). */
+    static double[][] windowMeans(List<DemoCommand.StepRecord> rows, int window) {
+        int n = (rows.size() + window - 1) / window;
+        double[][] xy = new double[2][n];
+        for (int w = 0; w < n; w++) {
+            int from = w * window;
+            int to = Math.min(rows.size(), from + window);
+            double sum = 0;
+            for (int r = from; r < to; r++) {
+                sum += rows.get(r).loss();
+            }
+            xy[0][w] = rows.get(to - 1).step();
+            xy[1][w] = sum / (to - from);
+        }
+        return xy;
+    }
+
     static void write(List<DemoCommand.StepRecord> records, int width, int height, Path target) throws IOException {
         System.setProperty("java.awt.headless", "true");
         int half = width / 2;
         XYChart loss = new XYChartBuilder().width(half).height(height).title("training loss")
                 .xAxisTitle("step").yAxisTitle("loss").build();
-        loss.getStyler().setXAxisTickMarkSpacingHint(90);
         XYChart recall = new XYChartBuilder().width(width - half).height(height).title("test R@1, text -> others")
                 .xAxisTitle("step").yAxisTitle("R@1 (%)").build();
+        double lastStep = records.stream().mapToDouble(DemoCommand.StepRecord::step).max().orElse(1);
+        for (XYChart chart : List.of(loss, recall)) {
+            chart.getStyler().setXAxisMin(0.0);
+            chart.getStyler().setXAxisMax(lastStep);
+            chart.getStyler().setXAxisDecimalPattern("#");
+        }
         for (String method : List.of("GRAM", "cosine")) {
             List<DemoCommand.StepRecord> rows = records.stream().filter(r -> r.method().equals(method)).toList();
             if (rows.isEmpty()) {
                 continue;
             }
             Color color = method.equals("GRAM") ? GRAM : COSINE;
-            XYSeries l = loss.addSeries(method, rows.stream().mapToDouble(DemoCommand.StepRecord::step).toArray(),
-                    rows.stream().mapToDouble(DemoCommand.StepRecord::loss).toArray());
+            double[][] smoothed = windowMeans(rows, Math.max(1, rows.size() / 60));
+            XYSeries l = loss.addSeries(method, smoothed[0], smoothed[1]);
             l.setMarker(SeriesMarkers.NONE);
             l.setLineColor(color);
             List<DemoCommand.StepRecord> evaluated = rows.stream().filter(r -> !Double.isNaN(r.r1())).toList();
@@ -47,6 +69,7 @@ final class DemoChart {
             r.setLineColor(color);
             r.setMarkerColor(color);
         }
+        loss.setTitle(loss.getTitle() + (records.size() > 120 ? " (window means)" : ""));
         BufferedImage image = new BufferedImage(width, height, BufferedImage.TYPE_INT_RGB);
         Graphics2D g = image.createGraphics();
         try {
