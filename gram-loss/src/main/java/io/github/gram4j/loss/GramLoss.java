@@ -25,7 +25,8 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * tensors are constants for the local gradients, as GRAM's {@code concat_all_gather} makes them.
  *
  * <p>Gradients for every input and for the temperature parameter come from the analytic
- * identities of {@link VolumeTape}: {@code 3K} GEMMs for forward and backward, never the
+ * identities of {@link VolumeTape}: {@code 3K} GEMMs for forward and backward ({@code 4K} for very
+ * large batches, whose tape is recomputed in blocks to bound memory), never the
  * {@code (B1, B2, k, k)} tensor. Degenerate tuples give finite gradients (see the floor there).
  *
  * <p>Immutable and thread-safe; each call uses a per-thread workspace for its scratch.
