@@ -2,7 +2,9 @@ package io.github.gram4j.cli;
 
 import static io.github.gram4j.cli.NpyTestFiles.floats;
 import static io.github.gram4j.cli.NpyTestFiles.random;
+import static io.github.gram4j.cli.NpyTestFiles.joined;
 import static io.github.gram4j.cli.NpyTestFiles.write;
+import static io.github.gram4j.cli.NpyTestFiles.writeAll;
 import static io.github.gram4j.cli.NpyTestFiles.writeRaw;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -77,17 +79,7 @@ class EvalCommandTest {
         return p;
     }
 
-    private List<Path> writeAll(List<INDArray> arrays) throws IOException {
-        List<Path> paths = new ArrayList<>();
-        for (int m = 0; m < arrays.size(); m++) {
-            paths.add(write(dir.resolve(m == 0 ? "anchor.npy" : "x" + m + ".npy"), arrays.get(m)));
-        }
-        return paths;
-    }
 
-    private static String joined(List<Path> paths) {
-        return paths.stream().map(Path::toString).collect(Collectors.joining(","));
-    }
 
     private static String[] args(String... a) {
         return a;
@@ -180,7 +172,7 @@ class EvalCommandTest {
     @MethodSource("kAndDtype")
     void volumeMetricsWithRowIdentity(int k, DataType dataType) throws IOException {
         List<INDArray> arrays = embeddings(k, B, B, identity(B), dataType, 10L * k);
-        List<Path> paths = writeAll(arrays);
+        List<Path> paths = writeAll(dir, arrays);
         JsonNode root = evalOk("--anchor", paths.get(0).toString(), "--inputs", joined(paths.subList(1, k)));
         // volumes in the files' dtype, as GRAM computes them
         RetrievalMetrics expected = RetrievalMetrics.compute(volumes(arrays), ScoreOrder.LOWER_IS_BETTER);
@@ -193,7 +185,7 @@ class EvalCommandTest {
     @Test
     void explicitScoreVolumeAndRepeatedInputs() throws IOException {
         List<INDArray> arrays = embeddings(3, B, B, identity(B), DataType.DOUBLE, 3);
-        List<Path> paths = writeAll(arrays);
+        List<Path> paths = writeAll(dir, arrays);
         JsonNode root = evalOk("--anchor", paths.get(0).toString(), "--inputs", paths.get(1).toString(), "--inputs",
                 paths.get(2).toString(), "--score", "Volume");
         assertJsonEquals(RetrievalMetrics.compute(volumes(arrays), ScoreOrder.LOWER_IS_BETTER), root);
@@ -203,7 +195,7 @@ class EvalCommandTest {
     @ValueSource(strings = {"cosine", "COSINE"})
     void cosineMetrics(String option) throws IOException {
         List<INDArray> arrays = embeddings(2, B, B, identity(B), DataType.DOUBLE, 5);
-        List<Path> paths = writeAll(arrays);
+        List<Path> paths = writeAll(dir, arrays);
         JsonNode root = evalOk("--anchor", paths.get(0).toString(), "--inputs", paths.get(1).toString(),
                 "--score", option);
         INDArray s = cosineByHand(arrays.get(0), arrays.get(1));
@@ -216,7 +208,7 @@ class EvalCommandTest {
     @Test
     void cosineOfFloatFiles() throws IOException {
         List<INDArray> arrays = embeddings(2, B, B, identity(B), DataType.FLOAT, 6);
-        List<Path> paths = writeAll(arrays);
+        List<Path> paths = writeAll(dir, arrays);
         JsonNode root = evalOk("--anchor", paths.get(0).toString(), "--inputs", paths.get(1).toString(),
                 "--score", "cosine");
         // random scores have no near-ties, so float32 and float64 cosines rank alike
@@ -228,7 +220,7 @@ class EvalCommandTest {
     void mixedFloat32AndFloat64FilesAreScoredInFloat64() throws IOException {
         List<INDArray> arrays = embeddings(3, B, B, identity(B), DataType.DOUBLE, 7);
         arrays.set(2, arrays.get(2).castTo(DataType.FLOAT));
-        List<Path> paths = writeAll(arrays);
+        List<Path> paths = writeAll(dir, arrays);
         JsonNode root = evalOk("--anchor", paths.get(0).toString(), "--inputs", joined(paths.subList(1, 3)));
         List<INDArray> promoted = arrays.stream().map(a -> a.castTo(DataType.DOUBLE)).toList();
         assertJsonEquals(RetrievalMetrics.compute(volumes(promoted), ScoreOrder.LOWER_IS_BETTER), root);
@@ -257,7 +249,7 @@ class EvalCommandTest {
         int[] item = captionItems(captions, 9);
         int k = score.equals("volume") ? 3 : 2;
         List<INDArray> arrays = embeddings(k, captions, VIDEOS.size(), item, DataType.DOUBLE, 11);
-        List<Path> paths = writeAll(arrays);
+        List<Path> paths = writeAll(dir, arrays);
         List<String> capIds = Arrays.stream(item).mapToObj(VIDEOS::get).toList();
         Path a = text("captions.txt", lines(capIds));
         Path c = text("videos.txt", String.join("\n", VIDEOS)); // no final newline
@@ -302,7 +294,7 @@ class EvalCommandTest {
     @Test
     void idFilesMayUseCrlfAndAByteOrderMark() throws IOException {
         List<INDArray> arrays = embeddings(2, 4, 4, identity(4), DataType.DOUBLE, 19);
-        List<Path> paths = writeAll(arrays);
+        List<Path> paths = writeAll(dir, arrays);
         // anchors in reverse order: anchor i is item 3 - i
         Path a = text("a.txt", "\uFEFFd\r\nc\r\nb\r\na\r\n");
         Path c = text("c.txt", "a\nb\nc\nd");
@@ -490,7 +482,7 @@ class EvalCommandTest {
         // a zero vector has volume 0 with everything: a valid (if useless) score
         List<INDArray> arrays = embeddings(2, 6, 6, identity(6), DataType.DOUBLE, 29);
         arrays.set(1, withRow(arrays.get(1), 2, 0.0));
-        List<Path> paths = writeAll(arrays);
+        List<Path> paths = writeAll(dir, arrays);
         JsonNode root = evalOk("--anchor", paths.get(0).toString(), "--inputs", paths.get(1).toString());
         assertJsonEquals(RetrievalMetrics.compute(volumes(arrays), ScoreOrder.LOWER_IS_BETTER), root);
     }

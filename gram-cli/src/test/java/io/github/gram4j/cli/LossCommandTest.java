@@ -1,6 +1,7 @@
 package io.github.gram4j.cli;
 
 import static io.github.gram4j.cli.NpyTestFiles.random;
+import static io.github.gram4j.cli.NpyTestFiles.joined;
 import static io.github.gram4j.cli.NpyTestFiles.write;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -12,7 +13,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.stream.Collectors;
 import java.util.stream.Stream;
 
 import io.github.gram4j.loss.GatheredBatches;
@@ -46,9 +46,6 @@ class LossCommandTest {
         return paths;
     }
 
-    private static String joined(List<Path> paths) {
-        return paths.stream().map(Path::toString).collect(Collectors.joining(","));
-    }
 
     private static INDArray read(Path p) {
         return Nd4j.createFromNpyFile(p.toFile());

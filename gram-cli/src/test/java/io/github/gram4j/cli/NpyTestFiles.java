@@ -7,7 +7,10 @@ import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Random;
+import java.util.stream.Collectors;
 
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -111,5 +114,19 @@ final class NpyTestFiles {
     /** The values of an array in row-major order. */
     static double[] rowMajor(INDArray a) {
         return a.dup('c').reshape(a.length()).toDoubleVector();
+    }
+
+    /** Writes {@code arrays} into {@code dir} as anchor.npy, x1.npy, … and returns the paths. */
+    static List<Path> writeAll(Path dir, List<INDArray> arrays) throws IOException {
+        List<Path> paths = new ArrayList<>();
+        for (int m = 0; m < arrays.size(); m++) {
+            paths.add(write(dir.resolve(m == 0 ? "anchor.npy" : "x" + m + ".npy"), arrays.get(m)));
+        }
+        return paths;
+    }
+
+    /** The paths as one comma-separated option value. */
+    static String joined(List<Path> paths) {
+        return paths.stream().map(Path::toString).collect(Collectors.joining(","));
     }
 }

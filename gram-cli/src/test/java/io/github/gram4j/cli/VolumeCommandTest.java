@@ -5,7 +5,9 @@ import static io.github.gram4j.cli.NpyTestFiles.floats;
 import static io.github.gram4j.cli.NpyTestFiles.ints;
 import static io.github.gram4j.cli.NpyTestFiles.random;
 import static io.github.gram4j.cli.NpyTestFiles.rowMajor;
+import static io.github.gram4j.cli.NpyTestFiles.joined;
 import static io.github.gram4j.cli.NpyTestFiles.write;
+import static io.github.gram4j.cli.NpyTestFiles.writeAll;
 import static io.github.gram4j.cli.NpyTestFiles.writeRaw;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -22,7 +24,6 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import java.util.stream.Collectors;
 import java.util.stream.Stream;
 
 import io.github.gram4j.core.GramVolumes;
@@ -67,18 +68,7 @@ class VolumeCommandTest {
         return arrays;
     }
 
-    /** Writes {@code arrays} as anchor.npy, x1.npy, … and returns the paths. */
-    private List<Path> writeAll(List<INDArray> arrays) throws IOException {
-        List<Path> paths = new ArrayList<>();
-        for (int m = 0; m < arrays.size(); m++) {
-            paths.add(write(dir.resolve(m == 0 ? "anchor.npy" : "x" + m + ".npy"), arrays.get(m)));
-        }
-        return paths;
-    }
 
-    private static String joined(List<Path> paths) {
-        return paths.stream().map(Path::toString).collect(Collectors.joining(","));
-    }
 
     private static INDArray library(VolumeMethod method, List<INDArray> arrays) {
         List<String> names = new ArrayList<>();
@@ -148,7 +138,7 @@ class VolumeCommandTest {
     @MethodSource("kAndDtype")
     void writesTheLibraryVolumesExactly(int k, DataType dataType) throws IOException {
         List<INDArray> arrays = inputs(k, dataType, 100L * k);
-        List<Path> paths = writeAll(arrays);
+        List<Path> paths = writeAll(dir, arrays);
 
         CliRun.of("volume", "--anchor", paths.get(0).toString(), "--inputs", joined(paths.subList(1, k)),
                 "--out", out.toString()).assertSilentSuccess();
@@ -186,7 +176,7 @@ class VolumeCommandTest {
     @MethodSource("dtypes")
     void referenceMethodAnyCase(DataType dataType) throws IOException {
         List<INDArray> arrays = inputs(3, dataType, 7);
-        List<Path> paths = writeAll(arrays);
+        List<Path> paths = writeAll(dir, arrays);
         CliRun.of("volume", "--anchor", paths.get(0).toString(), "--inputs", joined(paths.subList(1, 3)),
                 "--out", out.toString(), "--method", "Reference").assertSilentSuccess();
         INDArray v = readOut();
@@ -201,7 +191,7 @@ class VolumeCommandTest {
     @Test
     void inputsMayBeRepeatedInsteadOfCommaSeparated() throws IOException {
         List<INDArray> arrays = inputs(3, DataType.DOUBLE, 9);
-        List<Path> paths = writeAll(arrays);
+        List<Path> paths = writeAll(dir, arrays);
         CliRun.of("volume", "--anchor", paths.get(0).toString(), "--inputs", paths.get(1).toString(),
                 "--inputs", paths.get(2).toString(), "--out", out.toString(), "--method", "FAST").assertSilentSuccess();
         assertArrayEquals(rowMajor(library(VolumeMethod.FAST, arrays)), rowMajor(readOut()));
@@ -210,7 +200,7 @@ class VolumeCommandTest {
     @Test
     void dtypeFloat64CastsFloat32Inputs() throws IOException {
         List<INDArray> arrays = inputs(4, DataType.FLOAT, 11);
-        List<Path> paths = writeAll(arrays);
+        List<Path> paths = writeAll(dir, arrays);
         CliRun.of("volume", "--anchor", paths.get(0).toString(), "--inputs", joined(paths.subList(1, 4)),
                 "--out", out.toString(), "--dtype", "float64").assertSilentSuccess();
         INDArray v = readOut();
@@ -223,7 +213,7 @@ class VolumeCommandTest {
     void dtypeFloat32CastsMixedInputs() throws IOException {
         List<INDArray> arrays = inputs(3, DataType.DOUBLE, 13);
         arrays.set(2, arrays.get(2).castTo(DataType.FLOAT)); // x2 is float32, the rest float64
-        List<Path> paths = writeAll(arrays);
+        List<Path> paths = writeAll(dir, arrays);
         CliRun.of("volume", "--anchor", paths.get(0).toString(), "--inputs", joined(paths.subList(1, 3)),
                 "--out", out.toString(), "--dtype", "FLOAT32").assertSilentSuccess();
         INDArray v = readOut();
@@ -255,7 +245,7 @@ class VolumeCommandTest {
     @Test
     void replacesAnExistingOutputAndLeavesNoTemporaryFile() throws IOException {
         List<INDArray> arrays = inputs(2, DataType.DOUBLE, 19);
-        List<Path> paths = writeAll(arrays);
+        List<Path> paths = writeAll(dir, arrays);
         Files.writeString(out, "old contents");
         CliRun.of("volume", "--anchor", paths.get(0).toString(), "--inputs", paths.get(1).toString(),
                 "--out", out.toString()).assertSilentSuccess();
@@ -266,7 +256,7 @@ class VolumeCommandTest {
     @Test
     void anInputMayAlsoBeTheOutput() throws IOException {
         List<INDArray> arrays = inputs(2, DataType.DOUBLE, 23);
-        List<Path> paths = writeAll(arrays);
+        List<Path> paths = writeAll(dir, arrays);
         INDArray expected = library(VolumeMethod.FAST, arrays);
         out = paths.get(1);
         CliRun.of("volume", "--anchor", paths.get(0).toString(), "--inputs", paths.get(1).toString(),
