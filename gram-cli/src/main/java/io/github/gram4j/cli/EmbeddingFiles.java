@@ -48,6 +48,31 @@ record EmbeddingFiles(String anchorName, INDArray anchor, List<String> names, Li
         return new EmbeddingFiles(anchorName, anchor, List.copyOf(names), List.copyOf(xs));
     }
 
+    /**
+     * Reads the files in their own dtypes; if they mix float32 and float64, promotes all to float64
+     * (exact), for commands whose result needs no common output dtype (rankings).
+     *
+     * @throws BadInputException naming the file: unreadable or not a float .npy
+     */
+    static EmbeddingFiles readPromoting(Path anchorFile, List<Path> candidateFiles) {
+        String anchorName = anchorFile.toString();
+        INDArray anchor = NpyFiles.read(anchorFile, anchorName);
+        List<String> names = new ArrayList<>(candidateFiles.size());
+        List<INDArray> xs = new ArrayList<>(candidateFiles.size());
+        boolean mixed = false;
+        for (Path p : candidateFiles) {
+            INDArray x = NpyFiles.read(p, p.toString());
+            mixed |= x.dataType() != anchor.dataType();
+            names.add(p.toString());
+            xs.add(x);
+        }
+        if (mixed) {
+            anchor = anchor.castTo(DataType.DOUBLE);
+            xs.replaceAll(x -> x.castTo(DataType.DOUBLE));
+        }
+        return new EmbeddingFiles(anchorName, anchor, List.copyOf(names), List.copyOf(xs));
+    }
+
     /** Casts to {@code dtype} if given; a float64 value beyond the float32 range is an error. */
     private static INDArray cast(INDArray x, String name, DataType dtype) {
         if (dtype == null || x.dataType() == dtype) {

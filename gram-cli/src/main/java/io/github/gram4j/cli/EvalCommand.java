@@ -120,25 +120,12 @@ public final class EvalCommand implements Callable<Integer> {
     public Integer call() throws IOException {
         checkOptions();
 
-        String anchorName = anchor.toString();
-        INDArray a = NpyFiles.read(anchor, anchorName);
-        List<String> names = new ArrayList<>(inputs.size());
-        List<INDArray> xs = new ArrayList<>(inputs.size());
-        boolean mixed = false;
-        for (Path p : inputs) {
-            INDArray x = NpyFiles.read(p, p.toString());
-            mixed |= x.dataType() != a.dataType();
-            names.add(p.toString());
-            xs.add(x);
-        }
-        if (mixed) {
-            // float32 -> float64 is exact; ranking needs no common output dtype
-            a = a.castTo(DataType.DOUBLE);
-            xs.replaceAll(x -> x.castTo(DataType.DOUBLE));
-        }
+        EmbeddingFiles files = EmbeddingFiles.readPromoting(anchor, inputs);
+        String anchorName = files.anchorName();
+        List<String> names = files.names();
         ModalityBatches batches;
         try {
-            batches = ModalityBatches.named(anchorName, a, names, xs);
+            batches = ModalityBatches.named(anchorName, files.anchor(), names, files.candidates());
         } catch (IllegalArgumentException e) {
             throw new BadInputException(e.getMessage(), e); // names the files
         }
