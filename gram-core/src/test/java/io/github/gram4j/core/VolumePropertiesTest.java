@@ -62,11 +62,7 @@ class VolumePropertiesTest {
     }
 
     static INDArray[] candidates(Random random, int k, DataType type) {
-        INDArray[] xs = new INDArray[k - 1];
-        for (int m = 0; m < xs.length; m++) {
-            xs[m] = RandomArrays.gaussian(random, B2, DIM, type);
-        }
-        return xs;
+        return RandomArrays.gaussianBatches(random, k - 1, B2, DIM, type);
     }
 
     static double[][] scales(INDArray anchor, INDArray... xs) {

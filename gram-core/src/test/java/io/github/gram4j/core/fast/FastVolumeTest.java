@@ -26,10 +26,7 @@ class FastVolumeTest {
     void epiloguesAndBlockingAgreeWithTheReference(DataType type, int k, int b1, int b2) {
         Random random = new Random(k * 1000 + b1);
         INDArray anchor = RandomArrays.gaussian(random, b1, 24, type);
-        INDArray[] xs = new INDArray[k - 1];
-        for (int m = 0; m < xs.length; m++) {
-            xs[m] = RandomArrays.gaussian(random, b2, 24, type);
-        }
+        INDArray[] xs = RandomArrays.gaussianBatches(random, k - 1, b2, 24, type);
         anchor.getRow(1).assign(0);
         ModalityBatches batches = ModalityBatches.of(anchor, xs);
         INDArray reference = GramVolumes.pairwise(VolumeMethod.REFERENCE, batches);

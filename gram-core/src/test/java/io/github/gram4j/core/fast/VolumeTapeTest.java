@@ -41,10 +41,7 @@ class VolumeTapeTest {
     void hostAndOpsImplementationsAgree(DataType type, int k, int b1, int b2) {
         Random random = new Random(31 * k + b1);
         INDArray anchor = RandomArrays.gaussian(random, b1, 10, type);
-        INDArray[] xs = new INDArray[k - 1];
-        for (int m = 0; m < xs.length; m++) {
-            xs[m] = RandomArrays.gaussian(random, b2, 10, type);
-        }
+        INDArray[] xs = RandomArrays.gaussianBatches(random, k - 1, b2, 10, type);
         anchor.getRow(1).assign(0);                     // a zero anchor
         if (k > 2) {
             xs[1].getRow(2).assign(xs[0].getRow(2));    // duplicated candidate modalities
@@ -86,10 +83,7 @@ class VolumeTapeTest {
     void blockwiseTapeEqualsTheWholeTape(DataType type, int k, int b1, int b2) {
         Random random = new Random(17 * k + b2);
         INDArray anchor = RandomArrays.gaussian(random, b1, 10, type);
-        INDArray[] xs = new INDArray[k - 1];
-        for (int m = 0; m < xs.length; m++) {
-            xs[m] = RandomArrays.gaussian(random, b2, 10, type);
-        }
+        INDArray[] xs = RandomArrays.gaussianBatches(random, k - 1, b2, 10, type);
         anchor.getRow(2).assign(0);
         ModalityBatches batches = ModalityBatches.of(anchor, xs);
         INDArray g = RandomArrays.gaussian(random, b1, b2, type);

@@ -23,6 +23,15 @@ public final class RandomArrays {
         return Nd4j.create(values).castTo(type);
     }
 
+    /** {@code count} independent {@code rows × cols} Gaussian batches in {@code type}. */
+    public static INDArray[] gaussianBatches(Random random, int count, int rows, int cols, DataType type) {
+        INDArray[] batches = new INDArray[count];
+        for (int m = 0; m < count; m++) {
+            batches[m] = gaussian(random, rows, cols, type);
+        }
+        return batches;
+    }
+
     /** {@code count} orthonormal rows in {@code dim} dimensions ({@code count ≤ dim}), as doubles. */
     public static double[][] orthonormalRows(Random random, int count, int dim) {
         double[][] q = new double[count][dim];
