@@ -1,0 +1,89 @@
+package io.github.gram4j.samediff;
+
+import java.util.List;
+
+import org.nd4j.autodiff.samediff.NameScope;
+import org.nd4j.autodiff.samediff.SDVariable;
+import org.nd4j.autodiff.samediff.SameDiff;
+
+/**
+ * The CLIP-style InfoNCE baseline as a SameDiff scalar, the graph counterpart of gram-loss's
+ * {@code CosineInfoNce}: {@code L = ½ [CE(S₁/τ, t; ε) + CE(S₂ᵀ/τ, t; ε)]} with
+ * {@code S = anchors·candidatesᵀ}. The embeddings are used as given: L2-normalise the rows in the
+ * graph for cosine similarity, as open_clip does. Two modalities. Immutable and thread-safe.
+ */
+public final class SameDiffCosineInfoNce {
+
+    private final double labelSmoothing;
+
+    /** No label smoothing (CLIP's default). */
+    public SameDiffCosineInfoNce() {
+        this(0.0);
+    }
+
+    /**
+     * @param labelSmoothing {@code ε} in {@code [0, 1]}
+     * @throws IllegalArgumentException otherwise
+     */
+    public SameDiffCosineInfoNce(double labelSmoothing) {
+        GraphArguments.requireLabelSmoothing(labelSmoothing);
+        this.labelSmoothing = labelSmoothing;
+    }
+
+    /** {@code ε}. */
+    public double labelSmoothing() {
+        return labelSmoothing;
+    }
+
+    /**
+     * Adds the one-process loss to {@code sd}.
+     *
+     * @param name the loss variable's name (a scalar)
+     * @param tau the temperature, a scalar
+     * @param anchor {@code B × d}, FLOAT or DOUBLE
+     * @param candidate {@code B × d}; row {@code i} is the positive of anchor row {@code i}
+     * @throws IllegalArgumentException as {@link SameDiffGramLoss#loss(SameDiff, String, SDVariable,
+     *     SDVariable, SDVariable...)}
+     */
+    public SDVariable loss(SameDiff sd, String name, SDVariable tau, SDVariable anchor, SDVariable candidate) {
+        GraphArguments.requireGraph(sd);
+        GraphArguments.requireName(name);
+        GraphArguments.requireTemperature(sd, tau);
+        GraphArguments.requireBatch(sd, "anchor", anchor, null, null);
+        GraphArguments.requireBatch(sd, "candidate", candidate, anchor, "anchor");
+        SameDiffGramLoss.requirePairedRows(anchor, candidate, "anchor", "candidate");
+        SDVariable loss;
+        try (NameScope ignored = sd.withNameScope(name)) {
+            loss = SmoothedCrossEntropy.paired(sd, similarityOverTau(sd, anchor, candidate, tau), labelSmoothing);
+        }
+        return loss.rename(name);
+    }
+
+    /**
+     * Adds one rank's gathered loss to {@code sd}; {@code batches} must hold one candidate batch.
+     *
+     * @throws IllegalArgumentException for a null, foreign or non-scalar {@code tau}, batches of
+     *     another graph, or more than one candidate batch
+     */
+    public SDVariable loss(SameDiff sd, String name, SDVariable tau, GatheredVariables batches) {
+        GraphArguments.requireGraph(sd);
+        GraphArguments.requireName(name);
+        GraphArguments.requireTemperature(sd, tau);
+        SameDiffGramLoss.requireSameGraph(sd, batches);
+        List<SDVariable> local = batches.localCandidates();
+        if (local.size() != 1) {
+            throw new IllegalArgumentException("the cosine InfoNCE loss takes exactly one candidate batch, got " + local.size());
+        }
+        SDVariable loss;
+        try (NameScope ignored = sd.withNameScope(name)) {
+            SDVariable s1 = similarityOverTau(sd, batches.localAnchor(), batches.gatheredCandidates().get(0), tau);
+            SDVariable s2 = similarityOverTau(sd, batches.gatheredAnchor(), local.get(0), tau);
+            loss = SmoothedCrossEntropy.gathered(sd, s1, s2, batches.batchSize(), batches.offset(), labelSmoothing);
+        }
+        return loss.rename(name);
+    }
+
+    private static SDVariable similarityOverTau(SameDiff sd, SDVariable anchor, SDVariable candidate, SDVariable tau) {
+        return sd.mmul(anchor, candidate, false, true, false).mul(SameDiffTemperatures.inverse(tau, anchor.dataType()));
+    }
+}
