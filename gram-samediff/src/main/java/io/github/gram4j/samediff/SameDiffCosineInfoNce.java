@@ -54,7 +54,7 @@ public final class SameDiffCosineInfoNce {
         SameDiffGramLoss.requirePairedRows(anchor, candidate, "anchor", "candidate");
         SDVariable loss;
         try (NameScope ignored = sd.withNameScope(name)) {
-            loss = SmoothedCrossEntropy.paired(sd, similarityOverTau(sd, anchor, candidate, tau), labelSmoothing);
+            loss = SmoothedCrossEntropy.paired(sd, similarity(sd, anchor, candidate), tau, 1, labelSmoothing);
         }
         return loss.rename(name);
     }
@@ -76,14 +76,14 @@ public final class SameDiffCosineInfoNce {
         }
         SDVariable loss;
         try (NameScope ignored = sd.withNameScope(name)) {
-            SDVariable s1 = similarityOverTau(sd, batches.localAnchor(), batches.gatheredCandidates().get(0), tau);
-            SDVariable s2 = similarityOverTau(sd, batches.gatheredAnchor(), local.get(0), tau);
-            loss = SmoothedCrossEntropy.gathered(sd, s1, s2, batches.batchSize(), batches.offset(), labelSmoothing);
+            SDVariable s1 = similarity(sd, batches.localAnchor(), batches.gatheredCandidates().get(0));
+            SDVariable s2 = similarity(sd, batches.gatheredAnchor(), local.get(0));
+            loss = SmoothedCrossEntropy.gathered(sd, s1, s2, tau, 1, batches.batchSize(), batches.offset(), labelSmoothing);
         }
         return loss.rename(name);
     }
 
-    private static SDVariable similarityOverTau(SameDiff sd, SDVariable anchor, SDVariable candidate, SDVariable tau) {
-        return sd.mmul(anchor, candidate, false, true, false).mul(SameDiffTemperatures.inverse(tau, anchor.dataType()));
+    private static SDVariable similarity(SameDiff sd, SDVariable anchor, SDVariable candidate) {
+        return sd.mmul(anchor, candidate, false, true, false);
     }
 }

@@ -75,8 +75,7 @@ public final class SameDiffGramLoss {
         requirePairedRows(anchor, list.get(0), "anchor", "candidates[0]");
         SDVariable loss;
         try (NameScope ignored = sd.withNameScope(name)) {
-            SDVariable logits = negativeOverTau(SameDiffVolumes.build(sd, anchor, list), tau);
-            loss = SmoothedCrossEntropy.paired(sd, logits, labelSmoothing);
+            loss = SmoothedCrossEntropy.paired(sd, SameDiffVolumes.build(sd, anchor, list), tau, -1, labelSmoothing);
         }
         return loss.rename(name);
     }
@@ -102,14 +101,10 @@ public final class SameDiffGramLoss {
         try (NameScope ignored = sd.withNameScope(name)) {
             SDVariable v1 = SameDiffVolumes.build(sd, batches.localAnchor(), batches.gatheredCandidates());
             SDVariable v2 = SameDiffVolumes.build(sd, batches.gatheredAnchor(), batches.localCandidates());
-            loss = SmoothedCrossEntropy.gathered(sd, negativeOverTau(v1, tau), negativeOverTau(v2, tau),
-                    batches.batchSize(), batches.offset(), labelSmoothing);
+            loss = SmoothedCrossEntropy.gathered(sd, v1, v2, tau, -1, batches.batchSize(), batches.offset(),
+                    labelSmoothing);
         }
         return loss.rename(name);
-    }
-
-    private static SDVariable negativeOverTau(SDVariable volumes, SDVariable tau) {
-        return volumes.mul(SameDiffTemperatures.inverse(tau, volumes.dataType())).neg();
     }
 
     static void requireSameGraph(SameDiff sd, GatheredVariables batches) {

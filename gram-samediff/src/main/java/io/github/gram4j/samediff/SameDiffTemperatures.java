@@ -39,12 +39,11 @@ public final class SameDiffTemperatures {
     }
 
     /**
-     * {@code 1/τ} in {@code type}, to multiply logits with: ND4J 1.0.0-M2.1's division backward
+     * {@code 1/τ} computed in {@code type}, to multiply logits with: ND4J 1.0.0-M2.1's division backward
      * gets the gradient of a broadcast scalar divisor wrong (it is not the sum over the broadcast),
      * its multiplication backward gets it right.
      */
     static SDVariable inverse(SDVariable tau, DataType type) {
-        SDVariable inverse = tau.getSameDiff().math.reciprocal(tau);
-        return inverse.dataType() == type ? inverse : inverse.castTo(type);
+        return tau.getSameDiff().math.reciprocal(tau.dataType() == type ? tau : tau.castTo(type));
     }
 }

@@ -2,13 +2,19 @@ package io.github.gram4j.samediff;
 
 import org.nd4j.autodiff.samediff.SDVariable;
 import org.nd4j.autodiff.samediff.SameDiff;
+import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ops.impl.controlflow.compat.StopGradient;
 
 /**
  * The bidirectional cross-entropy with PyTorch's label smoothing that GRAM and open_clip train
- * with, on logits already divided by {@code τ}: per query {@code −(1−ε)·log p_target − ε·mean_c
- * log p_c} (PyTorch's {@code (1−ε)·onehot + ε/C} targets), averaged over queries, then
+ * with, on logits {@code sign·score/τ}: per query {@code −(1−ε)·log p_target − ε·mean_c log p_c}
+ * (PyTorch's {@code (1−ε)·onehot + ε/C} targets), averaged over queries, then
  * {@code ½(anchor→candidate + candidate→anchor)}.
+ *
+ * <p>The cross-entropy runs in DOUBLE whatever the scores' dtype, and the loss is cast back: as
+ * gram-loss does on the host. In FLOAT, ND4J's whole-array reductions (the means here, and the
+ * sum over all pairs that gives {@code ∂L/∂τ}, whose terms nearly cancel) lose several digits at
+ * {@code B ≥ 1024}; the extra cost is a few elementwise passes over {@code B1 × B2}.
  */
 final class SmoothedCrossEntropy {
 
@@ -16,32 +22,45 @@ final class SmoothedCrossEntropy {
     }
 
     /**
-     * One process: {@code logits} is {@code B × B}; anchors query the rows, candidates the
+     * One process: {@code scores} is {@code B × B}; anchors query the rows, candidates the
      * columns, and the target of query {@code i} is {@code i}.
      */
-    static SDVariable paired(SameDiff sd, SDVariable logits, double labelSmoothing) {
+    static SDVariable paired(SameDiff sd, SDVariable scores, SDVariable tau, double sign, double labelSmoothing) {
+        SDVariable logits = logits(scores, tau, sign);
         SDVariable rows = logSoftmax(sd, logits, 1);
         SDVariable columns = logSoftmax(sd, logits, 0);
         SDVariable forward = term(sd, rows, sd.math.diagPart(rows), labelSmoothing);
         SDVariable backward = term(sd, columns, sd.math.diagPart(columns), labelSmoothing);
-        return forward.add(backward).mul(0.5);
+        return inType(forward.add(backward).mul(0.5), scores.dataType());
     }
 
     /**
-     * Gathered form on one rank: {@code logits1} is {@code bs × N} (local anchors against gathered
-     * candidates, targets at columns {@code offset + i}); {@code logits2} is {@code N × bs}
+     * Gathered form on one rank: {@code scores1} is {@code bs × N} (local anchors against gathered
+     * candidates, targets at columns {@code offset + i}); {@code scores2} is {@code N × bs}
      * (gathered anchors against local candidates, queried by column, targets at rows
      * {@code offset + j}).
      */
-    static SDVariable gathered(SameDiff sd, SDVariable logits1, SDVariable logits2, int bs, int offset,
-            double labelSmoothing) {
+    static SDVariable gathered(SameDiff sd, SDVariable scores1, SDVariable scores2, SDVariable tau, double sign, int bs,
+            int offset, double labelSmoothing) {
+        SDVariable logits1 = logits(scores1, tau, sign);
+        SDVariable logits2 = logits(scores2, tau, sign);
         SDVariable rows = logSoftmax(sd, logits1, 1);
         SDVariable columns = logSoftmax(sd, logits2, 0);
         SDVariable rowTargets = sd.math.diagPart(sd.slice(rows, new int[] {0, offset}, bs, bs));
         SDVariable columnTargets = sd.math.diagPart(sd.slice(columns, new int[] {offset, 0}, bs, bs));
         SDVariable forward = term(sd, rows, rowTargets, labelSmoothing);
         SDVariable backward = term(sd, columns, columnTargets, labelSmoothing);
-        return forward.add(backward).mul(0.5);
+        return inType(forward.add(backward).mul(0.5), scores1.dataType());
+    }
+
+    /** {@code sign·scores/τ} in DOUBLE (a product with {@code 1/τ}: see {@link SameDiffTemperatures#inverse}). */
+    private static SDVariable logits(SDVariable scores, SDVariable tau, double sign) {
+        SDVariable wide = scores.dataType() == DataType.DOUBLE ? scores : scores.castTo(DataType.DOUBLE);
+        return wide.mul(SameDiffTemperatures.inverse(tau, DataType.DOUBLE)).mul(sign);
+    }
+
+    private static SDVariable inType(SDVariable loss, DataType type) {
+        return loss.dataType() == type ? loss : loss.castTo(type);
     }
 
     /**
