@@ -1,7 +1,5 @@
 package io.github.gram4j.samediff;
 
-import java.util.List;
-
 import org.nd4j.autodiff.samediff.NameScope;
 import org.nd4j.autodiff.samediff.SDVariable;
 import org.nd4j.autodiff.samediff.SameDiff;
@@ -46,17 +44,21 @@ public final class SameDiffCosineInfoNce {
      *     SDVariable, SDVariable...)}
      */
     public SDVariable loss(SameDiff sd, String name, SDVariable tau, SDVariable anchor, SDVariable candidate) {
-        GraphArguments.requireGraph(sd);
-        GraphArguments.requireName(name);
+        checkedPair(sd, name, anchor, candidate);
         GraphArguments.requireTemperature(sd, tau);
-        GraphArguments.requireBatch(sd, "anchor", anchor, null, null);
-        GraphArguments.requireBatch(sd, "candidate", candidate, anchor, "anchor");
-        SameDiffGramLoss.requirePairedRows(anchor, candidate, "anchor", "candidate");
-        SDVariable loss;
-        try (NameScope ignored = sd.withNameScope(name)) {
-            loss = SmoothedCrossEntropy.paired(sd, similarity(sd, anchor, candidate), tau, 1, labelSmoothing);
-        }
-        return loss.rename(name);
+        return oneProcess(sd, name, FixedOrVariable.variable(tau), anchor, candidate);
+    }
+
+    /**
+     * As {@link #loss(SameDiff, String, SDVariable, SDVariable, SDVariable)} with a fixed
+     * temperature (a constant {@code ⟨name⟩/tau}; CLIP starts from 0.07 and learns it).
+     *
+     * @throws IllegalArgumentException as the variable-{@code τ} form, or for a {@code tau} that
+     *     is not finite and positive
+     */
+    public SDVariable loss(SameDiff sd, String name, double tau, SDVariable anchor, SDVariable candidate) {
+        checkedPair(sd, name, anchor, candidate);
+        return oneProcess(sd, name, FixedOrVariable.fixed(tau), anchor, candidate);
     }
 
     /**
@@ -66,21 +68,57 @@ public final class SameDiffCosineInfoNce {
      *     another graph, or more than one candidate batch
      */
     public SDVariable loss(SameDiff sd, String name, SDVariable tau, GatheredVariables batches) {
-        GraphArguments.requireGraph(sd);
-        GraphArguments.requireName(name);
+        checkedGathered(sd, name, batches);
         GraphArguments.requireTemperature(sd, tau);
-        SameDiffGramLoss.requireSameGraph(sd, batches);
-        List<SDVariable> local = batches.localCandidates();
-        if (local.size() != 1) {
-            throw new IllegalArgumentException("the cosine InfoNCE loss takes exactly one candidate batch, got " + local.size());
+        return gathered(sd, name, FixedOrVariable.variable(tau), batches);
+    }
+
+    /**
+     * As {@link #loss(SameDiff, String, SDVariable, GatheredVariables)} with a fixed temperature.
+     *
+     * @throws IllegalArgumentException as the variable-{@code τ} form, or for a {@code tau} that
+     *     is not finite and positive
+     */
+    public SDVariable loss(SameDiff sd, String name, double tau, GatheredVariables batches) {
+        checkedGathered(sd, name, batches);
+        return gathered(sd, name, FixedOrVariable.fixed(tau), batches);
+    }
+
+    private SDVariable oneProcess(SameDiff sd, String name, FixedOrVariable tau, SDVariable anchor, SDVariable candidate) {
+        SDVariable t = tau.in(sd, name, anchor.dataType());
+        SDVariable loss;
+        try (NameScope ignored = sd.withNameScope(name)) {
+            loss = SmoothedCrossEntropy.paired(sd, similarity(sd, anchor, candidate), t, 1, labelSmoothing);
         }
+        return loss.rename(name);
+    }
+
+    private SDVariable gathered(SameDiff sd, String name, FixedOrVariable tau, GatheredVariables batches) {
+        SDVariable t = tau.in(sd, name, batches.localAnchor().dataType());
         SDVariable loss;
         try (NameScope ignored = sd.withNameScope(name)) {
             SDVariable s1 = similarity(sd, batches.localAnchor(), batches.gatheredCandidates().get(0));
-            SDVariable s2 = similarity(sd, batches.gatheredAnchor(), local.get(0));
-            loss = SmoothedCrossEntropy.gathered(sd, s1, s2, tau, 1, batches.batchSize(), batches.offset(), labelSmoothing);
+            SDVariable s2 = similarity(sd, batches.gatheredAnchor(), batches.localCandidates().get(0));
+            loss = SmoothedCrossEntropy.gathered(sd, s1, s2, t, 1, batches.batchSize(),
+                    batches.offset(), labelSmoothing);
         }
         return loss.rename(name);
+    }
+
+    private static void checkedPair(SameDiff sd, String name, SDVariable anchor, SDVariable candidate) {
+        GraphArguments.requireGraph(sd);
+        GraphArguments.requireName(name);
+        GraphArguments.requireBatch(sd, "anchor", anchor, null, null);
+        GraphArguments.requireBatch(sd, "candidate", candidate, anchor, "anchor");
+        SameDiffGramLoss.requirePairedRows(anchor, candidate, "anchor", "candidate");
+    }
+
+    private static void checkedGathered(SameDiff sd, String name, GatheredVariables batches) {
+        SameDiffGramLoss.checkedGathered(sd, name, batches);
+        if (batches.localCandidates().size() != 1) {
+            throw new IllegalArgumentException("the cosine InfoNCE loss takes exactly one candidate batch, got "
+                    + batches.localCandidates().size());
+        }
     }
 
     private static SDVariable similarity(SameDiff sd, SDVariable anchor, SDVariable candidate) {

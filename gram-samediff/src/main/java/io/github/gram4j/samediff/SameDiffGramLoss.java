@@ -66,18 +66,22 @@ public final class SameDiffGramLoss {
      *     that differ
      */
     public SDVariable loss(SameDiff sd, String name, SDVariable tau, SDVariable anchor, SDVariable... candidates) {
-        List<SDVariable> list = candidates == null ? null : Arrays.asList(candidates);
-        GraphArguments.requireGraph(sd);
-        GraphArguments.requireName(name);
+        List<SDVariable> list = checkedPairs(sd, name, anchor, candidates);
         GraphArguments.requireTemperature(sd, tau);
-        GraphArguments.requireBatch(sd, "anchor", anchor, null, null);
-        GraphArguments.requireCandidates(sd, "candidates", list, anchor, "anchor");
-        requirePairedRows(anchor, list.get(0), "anchor", "candidates[0]");
-        SDVariable loss;
-        try (NameScope ignored = sd.withNameScope(name)) {
-            loss = SmoothedCrossEntropy.paired(sd, SameDiffVolumes.build(sd, anchor, list), tau, -1, labelSmoothing);
-        }
-        return loss.rename(name);
+        return oneProcess(sd, name, FixedOrVariable.variable(tau), anchor, list);
+    }
+
+    /**
+     * As {@link #loss(SameDiff, String, SDVariable, SDVariable, SDVariable...)} with a fixed
+     * temperature: a constant {@code ⟨name⟩/tau} in the embeddings' dtype (GRAM's value is
+     * {@code 0.07}; make {@code τ} a variable to learn it as GRAM does).
+     *
+     * @throws IllegalArgumentException as the variable-{@code τ} form, or for a {@code tau} that
+     *     is not finite and positive
+     */
+    public SDVariable loss(SameDiff sd, String name, double tau, SDVariable anchor, SDVariable... candidates) {
+        List<SDVariable> list = checkedPairs(sd, name, anchor, candidates);
+        return oneProcess(sd, name, FixedOrVariable.fixed(tau), anchor, list);
     }
 
     /**
@@ -93,18 +97,61 @@ public final class SameDiffGramLoss {
      *     {@code batches} of another graph
      */
     public SDVariable loss(SameDiff sd, String name, SDVariable tau, GatheredVariables batches) {
-        GraphArguments.requireGraph(sd);
-        GraphArguments.requireName(name);
+        checkedGathered(sd, name, batches);
         GraphArguments.requireTemperature(sd, tau);
-        requireSameGraph(sd, batches);
+        return gathered(sd, name, FixedOrVariable.variable(tau), batches);
+    }
+
+    /**
+     * As {@link #loss(SameDiff, String, SDVariable, GatheredVariables)} with a fixed temperature
+     * (a constant {@code ⟨name⟩/tau}).
+     *
+     * @throws IllegalArgumentException as the variable-{@code τ} form, or for a {@code tau} that
+     *     is not finite and positive
+     */
+    public SDVariable loss(SameDiff sd, String name, double tau, GatheredVariables batches) {
+        checkedGathered(sd, name, batches);
+        return gathered(sd, name, FixedOrVariable.fixed(tau), batches);
+    }
+
+    private SDVariable oneProcess(SameDiff sd, String name, FixedOrVariable tau, SDVariable anchor,
+            List<SDVariable> candidates) {
+        SDVariable t = tau.in(sd, name, anchor.dataType());
+        SDVariable loss;
+        try (NameScope ignored = sd.withNameScope(name)) {
+            loss = SmoothedCrossEntropy.paired(sd, SameDiffVolumes.build(sd, anchor, candidates), t, -1, labelSmoothing);
+        }
+        return loss.rename(name);
+    }
+
+    private SDVariable gathered(SameDiff sd, String name, FixedOrVariable tau, GatheredVariables batches) {
+        SDVariable t = tau.in(sd, name, batches.localAnchor().dataType());
         SDVariable loss;
         try (NameScope ignored = sd.withNameScope(name)) {
             SDVariable v1 = SameDiffVolumes.build(sd, batches.localAnchor(), batches.gatheredCandidates());
             SDVariable v2 = SameDiffVolumes.build(sd, batches.gatheredAnchor(), batches.localCandidates());
-            loss = SmoothedCrossEntropy.gathered(sd, v1, v2, tau, -1, batches.batchSize(), batches.offset(),
-                    labelSmoothing);
+            loss = SmoothedCrossEntropy.gathered(sd, v1, v2, t, -1, batches.batchSize(),
+                    batches.offset(), labelSmoothing);
         }
         return loss.rename(name);
+    }
+
+    /** Checks the one-process arguments other than {@code τ}; returns the candidates as a list. */
+    static List<SDVariable> checkedPairs(SameDiff sd, String name, SDVariable anchor, SDVariable... candidates) {
+        List<SDVariable> list = candidates == null ? null : Arrays.asList(candidates);
+        GraphArguments.requireGraph(sd);
+        GraphArguments.requireName(name);
+        GraphArguments.requireBatch(sd, "anchor", anchor, null, null);
+        GraphArguments.requireCandidates(sd, "candidates", list, anchor, "anchor");
+        requirePairedRows(anchor, list.get(0), "anchor", "candidates[0]");
+        return list;
+    }
+
+    /** Checks the gathered-form arguments other than {@code τ}. */
+    static void checkedGathered(SameDiff sd, String name, GatheredVariables batches) {
+        GraphArguments.requireGraph(sd);
+        GraphArguments.requireName(name);
+        requireSameGraph(sd, batches);
     }
 
     static void requireSameGraph(SameDiff sd, GatheredVariables batches) {

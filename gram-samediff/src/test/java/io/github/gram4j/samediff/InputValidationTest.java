@@ -80,6 +80,16 @@ class InputValidationTest {
     }
 
     @Test
+    void fixedTemperatureMustBeFinitePositiveAndAddsNothingWhenRejected() {
+        int before = sd.variables().size();
+        assertMessage(() -> new SameDiffGramLoss().loss(sd, "L", -0.07, anchor, video), "tau", "> 0", "-0.07");
+        assertMessage(() -> new SameDiffGramLoss().loss(sd, "L", Double.POSITIVE_INFINITY, anchor, video), "tau",
+                "Infinity");
+        assertMessage(() -> new SameDiffCosineInfoNce().loss(sd, "clip", 0.0, anchor, video), "tau", "got 0.0");
+        assertTrue(sd.variables().size() == before, "no variable was added");
+    }
+
+    @Test
     void labelSmoothingMustBeInUnitInterval() {
         assertMessage(() -> new SameDiffGramLoss(1.5), "labelSmoothing", "1.5");
         assertMessage(() -> new SameDiffCosineInfoNce(-0.1), "labelSmoothing", "-0.1");
@@ -103,7 +113,7 @@ class InputValidationTest {
         assertMessage(() -> new SameDiffCosineInfoNce().loss(sd, "clip", tau, two), "exactly one candidate batch", "got 2");
         GatheredVariables other = GatheredVariables.of(sd, localAnchor, List.of(localVideo), gatheredAnchor,
                 List.of(gatheredVideo), 8);
-        assertMessage(() -> new SameDiffGramLoss().loss(SameDiff.create(), "L", SameDiff.create().constant(1.0), other),
-                "tau", "another SameDiff");
+        assertMessage(() -> new SameDiffGramLoss().loss(SameDiff.create(), "L", 0.07, other), "batches",
+                "another SameDiff");
     }
 }

@@ -292,6 +292,28 @@ class SameDiffGramLossTest {
         }
     }
 
+    @ParameterizedTest
+    @EnumSource(names = {"DOUBLE", "FLOAT"})
+    void fixedTemperatureIsAConstantInTheLossScope(DataType type) {
+        Random random = new Random(81);
+        INDArray anchor = embeddings(random, 7, 9, type);
+        INDArray[] candidates = embeddingBatches(random, 2, 7, 9, type);
+        Graph graph = new Graph();
+        SDVariable a = graph.input("anchor", anchor);
+        SDVariable[] xs = graph.inputs("candidate", candidates);
+        SDVariable loss = new SameDiffGramLoss().loss(graph.sd, "loss", 0.07, a, xs);
+        SDVariable clip = new SameDiffCosineInfoNce(0.1).loss(graph.sd, "clip", 0.05, a, xs[0]);
+        assertEquals(0.07, graph.sd.getVariable("loss/tau").getArr().getDouble(0), type == DataType.DOUBLE ? 0 : 1e-8);
+        assertEquals(type, graph.sd.getVariable("clip/tau").dataType());
+
+        LossResult expected = new GramLoss().compute(Temperature.of(0.07), anchor, candidates);
+        assertClose("loss", graph.output("loss").getDouble(0), expected.loss(), tolerance(type));
+        assertClose("dL/danchor", graph.gradients(loss).get("anchor"), expected.gradAnchor(), tolerance(type));
+        assertClose("cosine loss", graph.output("clip").getDouble(0),
+                new CosineInfoNce(0.1).compute(Temperature.of(0.05), anchor, candidates[0]).loss(), tolerance(type));
+        assertEquals("clip", clip.name());
+    }
+
     @Test
     void floatTemperatureWithDoubleEmbeddingsIsCast() {
         Random random = new Random(71);
