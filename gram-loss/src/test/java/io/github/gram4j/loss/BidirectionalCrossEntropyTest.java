@@ -1,6 +1,6 @@
 package io.github.gram4j.loss;
 
-import static io.github.gram4j.loss.GradientAssert.assertArrayClose;
+import static io.github.gram4j.core.testing.ArrayAssert.assertArrayClose;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import org.junit.jupiter.params.ParameterizedTest;

@@ -1,7 +1,7 @@
 package io.github.gram4j.loss;
 
-import static io.github.gram4j.loss.GradientAssert.assertArrayClose;
-import static io.github.gram4j.loss.GradientAssert.assertRelative;
+import static io.github.gram4j.core.testing.ArrayAssert.assertArrayClose;
+import static io.github.gram4j.core.testing.ArrayAssert.assertRelative;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;

@@ -1,6 +1,7 @@
 package io.github.gram4j.samediff;
 
-import static io.github.gram4j.samediff.ArrayAssert.assertClose;
+import static io.github.gram4j.core.testing.ArrayAssert.assertArrayClose;
+import static io.github.gram4j.core.testing.ArrayAssert.assertRelative;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import java.util.ArrayList;
@@ -95,13 +96,13 @@ class SameDiffGramLossTest {
         assertEquals(type, loss.dataType());
 
         LossResult expected = new GramLoss().compute(Temperature.of(0.07), anchor, candidates);
-        assertClose("loss", graph.output("loss").getDouble(0), expected.loss(), tolerance(type));
+        assertRelative("loss", expected.loss(), graph.output("loss").getDouble(0), tolerance(type));
         Map<String, INDArray> grads = graph.gradients(loss);
-        assertClose("dL/danchor", grads.get("anchor"), expected.gradAnchor(), tolerance(type));
+        assertArrayClose("dL/danchor", grads.get("anchor"), expected.gradAnchor(), tolerance(type));
         for (int m = 0; m < k - 1; m++) {
-            assertClose("dL/dcandidate" + m, grads.get("candidate" + m), expected.gradCandidates().get(m), tolerance(type));
+            assertArrayClose("dL/dcandidate" + m, grads.get("candidate" + m), expected.gradCandidates().get(m), tolerance(type));
         }
-        assertClose("dL/dtau", grads.get("tau").getDouble(0), expected.gradTemperature(), tolerance(type));
+        assertRelative("dL/dtau", expected.gradTemperature(), grads.get("tau").getDouble(0), tolerance(type));
     }
 
     @ParameterizedTest(name = "k = {0}, {1}")
@@ -117,11 +118,11 @@ class SameDiffGramLossTest {
         SDVariable tau = graph.input("tau", Nd4j.scalar(type, 0.3));
         SDVariable loss = new SameDiffGramLoss(0.25).loss(graph.sd, "loss", tau, a, xs);
         LossResult expected = new GramLoss(0.25).compute(Temperature.of(0.3), anchor, candidates);
-        assertClose("loss", graph.output("loss").getDouble(0), expected.loss(), tolerance(type));
+        assertRelative("loss", expected.loss(), graph.output("loss").getDouble(0), tolerance(type));
         Map<String, INDArray> grads = graph.gradients(loss);
-        assertClose("dL/danchor", grads.get("anchor"), expected.gradAnchor(), tolerance(type));
-        assertClose("dL/dcandidate0", grads.get("candidate0"), expected.gradCandidates().get(0), tolerance(type));
-        assertClose("dL/dtau", grads.get("tau").getDouble(0), expected.gradTemperature(), tolerance(type));
+        assertArrayClose("dL/danchor", grads.get("anchor"), expected.gradAnchor(), tolerance(type));
+        assertArrayClose("dL/dcandidate0", grads.get("candidate0"), expected.gradCandidates().get(0), tolerance(type));
+        assertRelative("dL/dtau", expected.gradTemperature(), grads.get("tau").getDouble(0), tolerance(type));
     }
 
     @Test
@@ -139,11 +140,11 @@ class SameDiffGramLossTest {
         SDVariable tau = graph.input("tau", Nd4j.scalar(DataType.FLOAT, 0.07));
         SDVariable loss = new SameDiffGramLoss().loss(graph.sd, "loss", tau, a, xs);
         LossResult expected = new GramLoss().compute(Temperature.of(0.07), anchor, candidates);
-        assertClose("loss", graph.output("loss").getDouble(0), expected.loss(), 1e-6);
+        assertRelative("loss", expected.loss(), graph.output("loss").getDouble(0), 1e-6);
         Map<String, INDArray> grads = graph.gradients(loss);
-        assertClose("dL/dtau", grads.get("tau").getDouble(0), expected.gradTemperature(), 1e-5);
-        assertClose("dL/danchor", grads.get("anchor"), expected.gradAnchor(), tolerance(DataType.FLOAT));
-        assertClose("dL/dcandidate1", grads.get("candidate1"), expected.gradCandidates().get(1), tolerance(DataType.FLOAT));
+        assertRelative("dL/dtau", expected.gradTemperature(), grads.get("tau").getDouble(0), 1e-5);
+        assertArrayClose("dL/danchor", grads.get("anchor"), expected.gradAnchor(), tolerance(DataType.FLOAT));
+        assertArrayClose("dL/dcandidate1", grads.get("candidate1"), expected.gradCandidates().get(1), tolerance(DataType.FLOAT));
     }
 
     @ParameterizedTest(name = "k = {0}, {1}")
@@ -157,7 +158,7 @@ class SameDiffGramLossTest {
                 graph.inputs("candidate", candidates));
         INDArray actual = graph.output("volumes");
         assertEquals("volumes", v.name());
-        assertClose("V", actual, GramVolumes.pairwise(anchor, candidates), tolerance(type));
+        assertArrayClose("V", actual, GramVolumes.pairwise(anchor, candidates), tolerance(type));
         assertEquals(List.of(7L, 11L), Arrays.stream(actual.shape()).boxed().toList());
     }
 
@@ -186,17 +187,17 @@ class SameDiffGramLossTest {
         LossResult expected = new GramLoss().compute(Temperature.of(0.1),
                 GatheredBatches.of(localAnchor, localCandidates, gatheredAnchor, List.of(gatheredCandidates), rank * bs),
                 true);
-        assertClose("loss", graph.output("loss").getDouble(0), expected.loss(), tolerance(type));
+        assertRelative("loss", expected.loss(), graph.output("loss").getDouble(0), tolerance(type));
         Map<String, INDArray> grads = graph.gradients(loss);
-        assertClose("dL/dlocalAnchor", grads.get("localAnchor"), expected.gradAnchor(), tolerance(type));
-        assertClose("dL/dgatheredAnchor", grads.get("gatheredAnchor"), expected.gradGatheredAnchor(), tolerance(type));
+        assertArrayClose("dL/dlocalAnchor", grads.get("localAnchor"), expected.gradAnchor(), tolerance(type));
+        assertArrayClose("dL/dgatheredAnchor", grads.get("gatheredAnchor"), expected.gradGatheredAnchor(), tolerance(type));
         for (int m = 0; m < k - 1; m++) {
-            assertClose("dL/dlocalCandidate" + m, grads.get("localCandidate" + m), expected.gradCandidates().get(m),
+            assertArrayClose("dL/dlocalCandidate" + m, grads.get("localCandidate" + m), expected.gradCandidates().get(m),
                     tolerance(type));
-            assertClose("dL/dgatheredCandidate" + m, grads.get("gatheredCandidate" + m),
+            assertArrayClose("dL/dgatheredCandidate" + m, grads.get("gatheredCandidate" + m),
                     expected.gradGatheredCandidates().get(m), tolerance(type));
         }
-        assertClose("dL/dtau", grads.get("tau").getDouble(0), expected.gradTemperature(), tolerance(type));
+        assertRelative("dL/dtau", expected.gradTemperature(), grads.get("tau").getDouble(0), tolerance(type));
     }
 
     @ParameterizedTest
@@ -226,9 +227,9 @@ class SameDiffGramLossTest {
 
         LossResult expected = new GramLoss().compute(Temperature.of(0.07),
                 GatheredBatches.of(localAnchor, localCandidates, gatheredAnchor, List.of(gatheredCandidates), offset), false);
-        assertClose("loss", graph.sd.output(feed, "loss").get("loss").getDouble(0), expected.loss(), tolerance(type));
-        assertClose("dL/dlocalAnchor", grads.get("localAnchor"), expected.gradAnchor(), tolerance(type));
-        assertClose("dL/dlocalCandidate1", grads.get("localCandidate1"), expected.gradCandidates().get(1), tolerance(type));
+        assertRelative("loss", expected.loss(), graph.sd.output(feed, "loss").get("loss").getDouble(0), tolerance(type));
+        assertArrayClose("dL/dlocalAnchor", grads.get("localAnchor"), expected.gradAnchor(), tolerance(type));
+        assertArrayClose("dL/dlocalCandidate1", grads.get("localCandidate1"), expected.gradCandidates().get(1), tolerance(type));
     }
 
     @ParameterizedTest
@@ -247,11 +248,11 @@ class SameDiffGramLossTest {
         SDVariable tau = graph.input("tau", Nd4j.scalar(type, 0.05));
         SDVariable loss = new SameDiffCosineInfoNce(0.1).loss(graph.sd, "clip", tau, a, x);
         LossResult expected = new CosineInfoNce(0.1).compute(Temperature.of(0.05), anchor, candidate);
-        assertClose("loss", graph.output("clip").getDouble(0), expected.loss(), tolerance(type));
+        assertRelative("loss", expected.loss(), graph.output("clip").getDouble(0), tolerance(type));
         Map<String, INDArray> grads = graph.gradients(loss);
-        assertClose("dL/danchor", grads.get("anchor"), expected.gradAnchor(), tolerance(type));
-        assertClose("dL/dcandidate", grads.get("candidate"), expected.gradCandidates().get(0), tolerance(type));
-        assertClose("dL/dtau", grads.get("tau").getDouble(0), expected.gradTemperature(), tolerance(type));
+        assertArrayClose("dL/danchor", grads.get("anchor"), expected.gradAnchor(), tolerance(type));
+        assertArrayClose("dL/dcandidate", grads.get("candidate"), expected.gradCandidates().get(0), tolerance(type));
+        assertRelative("dL/dtau", expected.gradTemperature(), grads.get("tau").getDouble(0), tolerance(type));
 
         Graph gathered = new Graph();
         SDVariable ga = gathered.input("gatheredAnchor", gatheredAnchor);
@@ -261,10 +262,10 @@ class SameDiffGramLossTest {
                 gathered.input("anchor", anchor), List.of(gathered.input("candidate", candidate)), ga, List.of(gx), bs));
         LossResult expectedGathered = new CosineInfoNce(0.1).compute(Temperature.of(0.05),
                 GatheredBatches.of(anchor, List.of(candidate), gatheredAnchor, List.of(gatheredCandidate), bs), true);
-        assertClose("gathered loss", gathered.output("clip").getDouble(0), expectedGathered.loss(), tolerance(type));
+        assertRelative("gathered loss", expectedGathered.loss(), gathered.output("clip").getDouble(0), tolerance(type));
         Map<String, INDArray> gatheredGrads = gathered.gradients(gatheredLoss);
-        assertClose("dL/danchor (gathered)", gatheredGrads.get("anchor"), expectedGathered.gradAnchor(), tolerance(type));
-        assertClose("dL/dgatheredCandidate", gatheredGrads.get("gatheredCandidate"),
+        assertArrayClose("dL/danchor (gathered)", gatheredGrads.get("anchor"), expectedGathered.gradAnchor(), tolerance(type));
+        assertArrayClose("dL/dgatheredCandidate", gatheredGrads.get("gatheredCandidate"),
                 expectedGathered.gradGatheredCandidates().get(0), tolerance(type));
     }
 
@@ -281,14 +282,14 @@ class SameDiffGramLossTest {
         SDVariable loss = new SameDiffGramLoss().loss(graph.sd, "loss", tau, graph.input("anchor", anchor),
                 graph.inputs("candidate", candidates));
         LossResult expected = new GramLoss().compute(Temperature.fromLogitScale(logitScale), anchor, candidates);
-        assertClose("tau", graph.output("tau").getDouble(0), Temperature.fromLogitScale(logitScale).tau(), 1e-15);
-        assertClose("loss", graph.output("loss").getDouble(0), expected.loss(), 1e-9);
+        assertRelative("tau", Temperature.fromLogitScale(logitScale).tau(), graph.output("tau").getDouble(0), 1e-15);
+        assertRelative("loss", expected.loss(), graph.output("loss").getDouble(0), 1e-9);
         double ds = graph.gradients(loss).get("s").getDouble(0);
         if (Math.exp(logitScale) > SameDiffTemperatures.MAX_LOGIT_SCALE) {
             assertEquals(0.0, ds, 0.0, "clamped logit scale");
             assertEquals(0.0, expected.gradTemperature(), 0.0);
         } else {
-            assertClose("dL/ds", ds, expected.gradTemperature(), 1e-9);
+            assertRelative("dL/ds", expected.gradTemperature(), ds, 1e-9);
         }
     }
 
@@ -307,10 +308,10 @@ class SameDiffGramLossTest {
         assertEquals(type, graph.sd.getVariable("clip/tau").dataType());
 
         LossResult expected = new GramLoss().compute(Temperature.of(0.07), anchor, candidates);
-        assertClose("loss", graph.output("loss").getDouble(0), expected.loss(), tolerance(type));
-        assertClose("dL/danchor", graph.gradients(loss).get("anchor"), expected.gradAnchor(), tolerance(type));
-        assertClose("cosine loss", graph.output("clip").getDouble(0),
-                new CosineInfoNce(0.1).compute(Temperature.of(0.05), anchor, candidates[0]).loss(), tolerance(type));
+        assertRelative("loss", expected.loss(), graph.output("loss").getDouble(0), tolerance(type));
+        assertArrayClose("dL/danchor", graph.gradients(loss).get("anchor"), expected.gradAnchor(), tolerance(type));
+        assertRelative("cosine loss", new CosineInfoNce(0.1).compute(Temperature.of(0.05), anchor, candidates[0]).loss(),
+                graph.output("clip").getDouble(0), tolerance(type));
         assertEquals("clip", clip.name());
     }
 
@@ -323,8 +324,8 @@ class SameDiffGramLossTest {
         SDVariable loss = new SameDiffGramLoss().loss(graph.sd, "loss", graph.sd.constant(Nd4j.scalar(DataType.FLOAT, 0.25f)),
                 graph.input("anchor", anchor), graph.input("candidate", candidate));
         assertEquals(DataType.DOUBLE, loss.dataType());
-        assertClose("loss", graph.output("loss").getDouble(0),
-                new GramLoss().value(Temperature.of(0.25), anchor, candidate), 1e-9);
+        assertRelative("loss",
+                new GramLoss().value(Temperature.of(0.25), anchor, candidate), graph.output("loss").getDouble(0), 1e-9);
     }
 
     static INDArray rows(INDArray x, int from, int count) {

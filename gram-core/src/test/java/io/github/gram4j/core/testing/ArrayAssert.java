@@ -1,4 +1,4 @@
-package io.github.gram4j.loss;
+package io.github.gram4j.core.testing;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
@@ -9,14 +9,14 @@ import java.util.Arrays;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
-/** Array comparisons relative to the largest magnitude of the expected array. */
-final class GradientAssert {
+/** Array and scalar comparisons relative to the magnitude of the expected values, and finiteness checks. */
+public final class ArrayAssert {
 
-    private GradientAssert() {
+    private ArrayAssert() {
     }
 
     /** Fails unless {@code max |actual − expected| ≤ tolerance · max(|expected|, floor)}. */
-    static void assertArrayClose(String what, INDArray actual, INDArray expected, double tolerance) {
+    public static void assertArrayClose(String what, INDArray actual, INDArray expected, double tolerance) {
         assertNotNull(actual, what + " is null");
         if (!Arrays.equals(actual.shape(), expected.shape())) {
             fail(what + ": shape " + Arrays.toString(actual.shape()) + " != " + Arrays.toString(expected.shape()));
@@ -40,11 +40,11 @@ final class GradientAssert {
         }
     }
 
-    static void assertRelative(String what, double expected, double actual, double tolerance) {
+    public static void assertRelative(String what, double expected, double actual, double tolerance) {
         assertEquals(expected, actual, tolerance * Math.max(Math.abs(expected), 1e-300), what);
     }
 
-    static void assertAllFinite(String what, INDArray x) {
+    public static void assertAllFinite(String what, INDArray x) {
         double[] a = x.castTo(DataType.DOUBLE).dup('c').data().asDouble();
         for (int n = 0; n < a.length; n++) {
             if (!Double.isFinite(a[n])) {
