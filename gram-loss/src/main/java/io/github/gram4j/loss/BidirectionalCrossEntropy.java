@@ -4,6 +4,7 @@ import java.util.List;
 
 import io.github.gram4j.core.internal.HostArray;
 import io.github.gram4j.core.internal.HostRows;
+import io.github.gram4j.core.internal.Transposes;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
@@ -58,6 +59,170 @@ final class BidirectionalCrossEntropy {
         double gradTau = -(d1.gradLogitsDotLogits + d2.gradLogitsDotLogits) / tau;
         return new BidirectionalCrossEntropy(loss, d1.rowLosses, d2.rowLosses, d1.gradLogits.muli(sign / tau),
                 d2.gradLogits.muli(sign / tau), gradTau);
+    }
+
+    /**
+     * The one-process case, {@code S₁ = S₂ = S} ({@code B × B}): anchors query the rows of
+     * {@code S}, candidates its columns. {@link #gradScores1} holds {@code ∂L/∂S} of both terms
+     * together; {@link #gradScores2} is null.
+     *
+     * <p>On the CPU backend one exponential per pair serves both directions: with
+     * {@code e_ij = exp(z_ij − rowmax_i)} (stored in the gradient array), the row sums are
+     * {@code Σ_j e_ij} and the column sums {@code Σ_i e_ij·exp(rowmax_i − M)}, {@code M} the
+     * largest logit, so neither a transposed copy of {@code S} nor a second exponential is
+     * needed. That column rescaling is safe while every column's largest logit is within
+     * {@link #SHARED_RANGE_FLOAT} (FLOAT) or {@link #SHARED_RANGE_DOUBLE} (DOUBLE) of {@code M};
+     * otherwise, and off the CPU backend, this is {@link #compute} on {@code S} and its transpose.
+     *
+     * @param sign {@code −1} (volumes) or {@code +1} (similarities)
+     */
+    static BidirectionalCrossEntropy paired(INDArray scores, double sign, double tau, double labelSmoothing) {
+        if (HostArray.available()) {
+            BidirectionalCrossEntropy shared = pairedOnHost(scores, sign, tau, labelSmoothing);
+            if (shared != null) {
+                return shared;
+            }
+        }
+        BidirectionalCrossEntropy ce = compute(scores, Transposes.transposed(scores), sign, tau, labelSmoothing, 0);
+        return new BidirectionalCrossEntropy(ce.loss, ce.rowLosses1, ce.rowLosses2,
+                Transposes.addTransposed(ce.gradScores1, ce.gradScores2), null, ce.gradTau);
+    }
+
+    /** How far below the largest logit a column's largest logit may lie for the shared exponential (FLOAT). */
+    static final double SHARED_RANGE_FLOAT = 60;
+
+    /** The same for DOUBLE. */
+    static final double SHARED_RANGE_DOUBLE = 600;
+
+    /** {@link #paired} on host memory with one exponential per pair, or null if the logits' range is too wide. */
+    static BidirectionalCrossEntropy pairedOnHost(INDArray scores, double sign, double tau, double epsilon) {
+        int n = (int) scores.size(0);
+        DataType type = scores.dataType();
+        double scale = sign / tau;
+        HostArray in = HostArray.of(scores.ordering() == 'c' && scores.elementWiseStride() == 1 ? scores : scores.dup('c'));
+        double[] rowMax = new double[n];
+        double[] rowSumZ = new double[n];
+        double[] diagonal = new double[n];
+
+        final class Columns {
+            final double[] z = new double[n];
+            final double[] max = new double[n];
+            final double[] sumZ = new double[n];
+            final double[] sumExp = new double[n];
+
+            Columns() {
+                java.util.Arrays.fill(max, Double.NEGATIVE_INFINITY);
+            }
+        }
+        // pass 1: row and column maxima and logit sums
+        List<Columns> firstPartials = HostRows.forEachCollecting(n, Columns::new, (i, t) -> {
+            double[] z = t.z;
+            in.read(i * n, z, n);
+            double max = Double.NEGATIVE_INFINITY;
+            double sum = 0;
+            for (int j = 0; j < n; j++) {
+                z[j] *= scale;
+                max = Math.max(max, z[j]);
+                sum += z[j];
+                t.max[j] = Math.max(t.max[j], z[j]);
+                t.sumZ[j] += z[j];
+            }
+            rowMax[i] = max;
+            rowSumZ[i] = sum;
+            diagonal[i] = z[i];
+        });
+        double[] columnMax = new double[n];
+        double[] columnSumZ = new double[n];
+        java.util.Arrays.fill(columnMax, Double.NEGATIVE_INFINITY);
+        for (Columns t : firstPartials) {
+            for (int j = 0; j < n; j++) {
+                columnMax[j] = Math.max(columnMax[j], t.max[j]);
+                columnSumZ[j] += t.sumZ[j];
+            }
+        }
+        double top = Double.NEGATIVE_INFINITY;
+        for (double m : rowMax) {
+            top = Math.max(top, m);
+        }
+        double range = type == DataType.DOUBLE ? SHARED_RANGE_DOUBLE : SHARED_RANGE_FLOAT;
+        for (double m : columnMax) {
+            if (!(m - top >= -range)) {
+                return null;
+            }
+        }
+        // pass 2: e_ij = exp(z_ij − rowmax_i) into the gradient array; row sums; column sums rescaled to M
+        INDArray grad = Nd4j.createUninitialized(type, new long[] {n, n}, 'c');
+        HostArray out = HostArray.of(grad);
+        double[] rowSumExp = new double[n];
+        final double max = top;
+        List<Columns> secondPartials = HostRows.forEachCollecting(n, Columns::new, (i, t) -> {
+            double[] z = t.z;
+            in.read(i * n, z, n);
+            double shift = rowMax[i];
+            double sum = 0;
+            for (int j = 0; j < n; j++) {
+                z[j] = Math.exp(z[j] * scale - shift);
+                sum += z[j];
+            }
+            double toTop = Math.exp(shift - max);
+            for (int j = 0; j < n; j++) {
+                t.sumExp[j] += z[j] * toTop;
+            }
+            rowSumExp[i] = sum;
+            out.write(i * n, z, n);
+        });
+        double[] columnSumExp = new double[n];
+        for (Columns t : secondPartials) {
+            for (int j = 0; j < n; j++) {
+                columnSumExp[j] += t.sumExp[j];
+            }
+        }
+        // pass 3: ∂L/∂z = ½ (softmax_row + softmax_column − 2q) / B; its dot with z for ∂L/∂τ
+        double half = 0.5 / n;
+        double uniform = epsilon / n;
+        double[] columnFactor = new double[n];
+        for (int j = 0; j < n; j++) {
+            columnFactor[j] = half / columnSumExp[j];
+        }
+        final class Rows {
+            final double[] e = new double[n];
+            final double[] z = new double[n];
+            double gradDotLogits;
+        }
+        List<Rows> thirdPartials = HostRows.forEachCollecting(n, Rows::new, (i, t) -> {
+            double[] e = t.e;
+            double[] z = t.z;
+            out.read(i * n, e, n);
+            in.read(i * n, z, n);
+            double rowFactor = half / rowSumExp[i];
+            double toTop = Math.exp(rowMax[i] - max);
+            double offTarget = 2 * uniform * half;
+            double dot = 0;
+            for (int j = 0; j < n; j++) {
+                double g = e[j] * (rowFactor + toTop * columnFactor[j]) - offTarget;
+                dot += g * z[j];
+                e[j] = g * scale;
+            }
+            double onTarget = 2 * (1 - epsilon) * half;
+            dot -= onTarget * z[i];
+            e[i] -= onTarget * scale;
+            t.gradDotLogits += dot * scale;
+            out.write(i * n, e, n);
+        });
+        double gradDotLogits = 0;
+        for (Rows t : thirdPartials) {
+            gradDotLogits += t.gradDotLogits;
+        }
+        double[] rowLoss1 = new double[n];
+        double[] rowLoss2 = new double[n];
+        double total = 0;
+        for (int i = 0; i < n; i++) {
+            rowLoss1[i] = Math.log(rowSumExp[i]) + rowMax[i] - (1 - epsilon) * diagonal[i] - uniform * rowSumZ[i];
+            rowLoss2[i] = Math.log(columnSumExp[i]) + max - (1 - epsilon) * diagonal[i] - uniform * columnSumZ[i];
+            total += rowLoss1[i] + rowLoss2[i];
+        }
+        return new BidirectionalCrossEntropy(0.5 * total / n, Nd4j.createFromArray(rowLoss1).castTo(type),
+                Nd4j.createFromArray(rowLoss2).castTo(type), grad, null, -gradDotLogits / tau);
     }
 
     private record Direction(double meanLoss, INDArray rowLosses, INDArray gradLogits, double gradLogitsDotLogits) {

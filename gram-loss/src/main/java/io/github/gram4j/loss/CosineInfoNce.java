@@ -3,6 +3,7 @@ package io.github.gram4j.loss;
 import java.util.List;
 
 import io.github.gram4j.core.ModalityBatches;
+import io.github.gram4j.core.internal.Transposes;
 import io.github.gram4j.core.internal.Workspaces;
 import org.nd4j.linalg.api.memory.MemoryWorkspace;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -48,9 +49,8 @@ public final class CosineInfoNce {
         INDArray x = batches.candidate(0);
         try (MemoryWorkspace ignored = Workspaces.open(GramLoss.WORKSPACE)) {
             INDArray s = Nd4j.gemm(a, x, false, true);
-            BidirectionalCrossEntropy ce = BidirectionalCrossEntropy.compute(s, s.transpose().dup('c'), 1,
-                    temperature.tau(), labelSmoothing, 0);
-            INDArray g = ce.gradScores1.addi(ce.gradScores2.transpose());
+            BidirectionalCrossEntropy ce = BidirectionalCrossEntropy.paired(s, 1, temperature.tau(), labelSmoothing);
+            INDArray g = ce.gradScores1;
             INDArray gradAnchor = Nd4j.gemm(g, x, false, false);
             INDArray gradCandidate = Nd4j.gemm(g, a, true, false);
             INDArray scores = s.detach();
@@ -76,7 +76,7 @@ public final class CosineInfoNce {
         try (MemoryWorkspace ignored = Workspaces.open(GramLoss.WORKSPACE)) {
             INDArray s1 = Nd4j.gemm(a, gx, false, true);
             INDArray s2 = Nd4j.gemm(ga, x, false, true);
-            BidirectionalCrossEntropy ce = BidirectionalCrossEntropy.compute(s1, s2.transpose().dup('c'), 1,
+            BidirectionalCrossEntropy ce = BidirectionalCrossEntropy.compute(s1, Transposes.transposed(s2), 1,
                     temperature.tau(), labelSmoothing, batches.offset());
             INDArray g1 = ce.gradScores1;
             INDArray g2 = ce.gradScores2;

@@ -7,6 +7,7 @@ import io.github.gram4j.core.ModalityBatches;
 import io.github.gram4j.core.fast.FastVolume;
 import io.github.gram4j.core.fast.VolumeGradients;
 import io.github.gram4j.core.fast.VolumeTape;
+import io.github.gram4j.core.internal.Transposes;
 import io.github.gram4j.core.internal.Workspaces;
 import org.nd4j.linalg.api.memory.MemoryWorkspace;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -70,8 +71,7 @@ public final class GramLoss {
         requirePairedRows(batches);
         try (MemoryWorkspace ignored = Workspaces.open(WORKSPACE)) {
             INDArray v = FastVolume.volumes(batches);
-            return BidirectionalCrossEntropy.compute(v, v.transpose().dup('c'), -1, temperature.tau(), labelSmoothing, 0)
-                    .loss;
+            return BidirectionalCrossEntropy.paired(v, -1, temperature.tau(), labelSmoothing).loss;
         }
     }
 
@@ -91,10 +91,8 @@ public final class GramLoss {
         try (MemoryWorkspace ignored = Workspaces.open(WORKSPACE)) {
             VolumeTape tape = VolumeTape.record(batches);
             INDArray v = tape.volumes();
-            BidirectionalCrossEntropy ce = BidirectionalCrossEntropy.compute(v, v.transpose().dup('c'), -1,
-                    temperature.tau(), labelSmoothing, 0);
-            INDArray g = ce.gradScores1.addi(ce.gradScores2.transpose());
-            VolumeGradients grads = tape.backward(g, true, true);
+            BidirectionalCrossEntropy ce = BidirectionalCrossEntropy.paired(v, -1, temperature.tau(), labelSmoothing);
+            VolumeGradients grads = tape.backward(ce.gradScores1, true, true);
             INDArray volumes = v.detach();
             return new LossResult(ce.loss, ce.rowLosses1.detach(), ce.rowLosses2.detach(), volumes, volumes,
                     grads.anchor().detach(), detach(grads.candidates()), temperature.chain(ce.gradTau), null, List.of());
@@ -119,10 +117,10 @@ public final class GramLoss {
             VolumeTape tape2 = VolumeTape.record(gatheredVsCandidates);
             INDArray v1 = tape1.volumes();
             INDArray v2 = tape2.volumes();
-            BidirectionalCrossEntropy ce = BidirectionalCrossEntropy.compute(v1, v2.transpose().dup('c'), -1,
+            BidirectionalCrossEntropy ce = BidirectionalCrossEntropy.compute(v1, Transposes.transposed(v2), -1,
                     temperature.tau(), labelSmoothing, batches.offset());
             VolumeGradients grads1 = tape1.backward(ce.gradScores1, true, gatheredGradients);
-            VolumeGradients grads2 = tape2.backward(ce.gradScores2.transpose().dup('c'), gatheredGradients, true);
+            VolumeGradients grads2 = tape2.backward(Transposes.transposed(ce.gradScores2), gatheredGradients, true);
             return new LossResult(ce.loss, ce.rowLosses1.detach(), ce.rowLosses2.detach(), v1.detach(), v2.detach(),
                     grads1.anchor().detach(), detach(grads2.candidates()), temperature.chain(ce.gradTau),
                     gatheredGradients ? grads2.anchor().detach() : null, detach(grads1.candidates()));
