@@ -24,7 +24,9 @@ import org.nd4j.linalg.ops.transforms.Transforms;
  * <p>Identities (per pair, {@code c = g·V/s}, {@code y = R⁻¹w}, {@code C⁻¹ = R⁻¹R⁻ᵀ}):
  * {@code ∂L/∂a_i = a_i Σ_j c_ij − Σ_m Σ_j c_ij w_{m,ij} q_{m,j}} and
  * {@code ∂L/∂x_{m,j} = −Σ_i c_ij y_{m,ij} a_i + Σ_l [C⁻¹_{ml,j} Σ_i g_ij V_ij
- * + Σ_i c_ij y_{m,ij} y_{l,ij}] x_{l,j}}.
+ * + Σ_i c_ij y_{m,ij} y_{l,ij}] x_{l,j}}. Both gradients are GEMMs of the same {@code K} matrices
+ * {@code c⊙w_m}: the first term of {@code ∂L/∂x_m} is {@code −Σ_{l ≥ m} R⁻¹_{ml,j} H_{l,j}} with
+ * {@code H_l = (c⊙w_l)ᵀ·A}.
  *
  * <p><b>Degenerate floor.</b> The gradient of a volume is bounded, but these formulas reach it
  * through quotients that are 0/0 at degenerate tuples. So {@code s} is floored at
@@ -35,7 +37,7 @@ import org.nd4j.linalg.ops.transforms.Transforms;
  * gradient contributions. Gradients are always finite.
  *
  * <p><b>Memory.</b> The tape keeps {@code (K + 2)·B1·B2} numbers ({@code w}, {@code s},
- * {@code V}) and the backward {@code 2K·B1·B2} more. Above {@value #TAPE_ELEMENTS} tape elements
+ * {@code V}) and the backward {@code K·B1·B2} more ({@code c⊙w_m}). Above {@value #TAPE_ELEMENTS} tape elements
  * (on the CPU backend) it keeps only {@code V} and the backward recomputes {@code w} and {@code s}
  * in blocks of anchor rows, reusing {@value #BLOCK_ELEMENTS}-element scratch: {@code K} more
  * GEMMs, memory {@code O(B1·B2 + block)}.
@@ -102,7 +104,7 @@ public final class VolumeTape {
             INDArray volumes = Nd4j.createUninitialized(type, new long[] {b1, b2}, 'c');
             FastVolume.volumesInto(anchor, batches.anchorSquaredNorms(), basis, volumes, VolumeEpilogue.HOST,
                     blockElements);
-            int rows = (int) Math.max(1, Math.min(b1, blockElements / ((3L * kk + 3) * b2)));
+            int rows = (int) Math.max(1, Math.min(b1, blockElements / ((2L * kk + 3) * b2)));
             return new VolumeTape(batches, basis, null, null, volumes, true, rows);
         }
         List<INDArray> w = new ArrayList<>(basis.size());
@@ -163,9 +165,10 @@ public final class VolumeTape {
         int kk = basis.size();
         INDArray anchor = batches.anchor();
         INDArray anchorGrad = anchorGradient ? Nd4j.createUninitialized(type, new long[] {b1, batches.dim()}, 'c') : null;
-        List<INDArray> candidateGrads = new ArrayList<>();
-        for (int m = 0; candidateGradients && m < kk; m++) {
-            candidateGrads.add(Nd4j.zeros(type, b2, batches.dim()));
+        // H_l = Σ_i c_ij w_{l,ij} a_i, B2 × d: the candidate gradients are column-scaled sums of these
+        List<INDArray> weightedAnchors = new ArrayList<>();
+        for (int l = 0; candidateGradients && l < kk; l++) {
+            weightedAnchors.add(Nd4j.createUninitialized(type, new long[] {b2, batches.dim()}, 'c'));
         }
         double[][][] cyy = candidateGradients ? new double[kk][kk][(int) b2] : null;
         double[] gv = candidateGradients ? new double[(int) b2] : null;
@@ -208,7 +211,7 @@ public final class VolumeTape {
             }
             if (candidateGradients) {
                 for (int m = 0; m < kk; m++) {
-                    Nd4j.gemm(terms.cy.get(m), rowsOfAnchor, candidateGrads.get(m), true, false, -1.0, 1.0);
+                    Nd4j.gemm(terms.cw.get(m), rowsOfAnchor, weightedAnchors.get(m), true, false, 1.0, r0 == 0 ? 0.0 : 1.0);
                     for (int l = 0; l < kk; l++) {
                         double[] from = terms.cyy[m][l];
                         double[] to = cyy[m][l];
@@ -222,6 +225,7 @@ public final class VolumeTape {
                 }
             }
         }
+        List<INDArray> candidateGrads = new ArrayList<>();
         for (int m = 0; candidateGradients && m < kk; m++) {
             int rows = (int) b2;
             double[][] coefficients = new double[kk][rows];
@@ -234,7 +238,15 @@ public final class VolumeTape {
                     coefficients[l][j] = cyy[m][l][j] + cInv * gv[j];
                 }
             }
-            addCandidateCombination(candidateGrads.get(m), coefficients);
+            // −Σ_i c_ij y_{m,ij} a_i with y_m = Σ_{l ≥ m} R⁻¹_{ml} w_l: −Σ_{l ≥ m} R⁻¹_{ml,j} H_{l,j}
+            double[][] weights = new double[kk][];
+            for (int l = m; l < kk; l++) {
+                weights[l] = new double[rows];
+                for (int j = 0; j < rows; j++) {
+                    weights[l][j] = -rInv[m][l][j];
+                }
+            }
+            candidateGrads.add(candidateCombination(coefficients, weights, weightedAnchors));
         }
         return new VolumeGradients(anchorGrad, candidateGrads);
     }
@@ -245,7 +257,7 @@ public final class VolumeTape {
 
     /**
      * Reused per-block arrays of the blockwise backward: {@code w_m}, {@code s}, a spare {@code V},
-     * and the {@code 2K} pair-term outputs; allocated once, so the workspace does not grow with
+     * and the {@code K} pair-term outputs; allocated once, so the workspace does not grow with
      * the number of blocks.
      */
     private static final class BlockScratch {
@@ -259,7 +271,7 @@ public final class VolumeTape {
             for (int m = 0; m < kk; m++) {
                 w.add(Nd4j.createUninitialized(type, new long[] {rows, cols}, 'c'));
             }
-            for (int m = 0; m < 2 * kk; m++) {
+            for (int m = 0; m < kk; m++) {
                 terms.add(Nd4j.createUninitialized(type, new long[] {rows, cols}, 'c'));
             }
             s = Nd4j.createUninitialized(type, new long[] {rows, cols}, 'c');
@@ -285,18 +297,19 @@ public final class VolumeTape {
     }
 
     /**
-     * The per-pair terms of the backward pass, reduced or laid out for GEMMs: {@code c⊙w_m} and
-     * {@code c⊙y_m} ({@code B1 × B2} each), the row sums of {@code c} ({@code B1 × 1}), and the
-     * column sums {@code Σ_i c y_m y_l} and {@code Σ_i g V} ({@code B2} each, in double).
+     * The per-pair terms of the backward pass, reduced or laid out for GEMMs: {@code c⊙w_m}
+     * ({@code B1 × B2} each; both gradients are GEMMs of these), the row sums of {@code c}
+     * ({@code B1 × 1}), and the column sums {@code Σ_i c y_m y_l} and {@code Σ_i g V}
+     * ({@code B2} each, in double; {@code y_m = Σ_{l ≥ m} R⁻¹_{ml} w_l} is never stored).
      */
-    private record PairTerms(List<INDArray> cw, List<INDArray> cy, INDArray rowSumsOfC, double[][][] cyy,
-            double[] gv) {
+    private record PairTerms(List<INDArray> cw, INDArray rowSumsOfC, double[][][] cyy, double[] gv) {
     }
 
-    /** One fused pass over the pairs, rows in parallel, arithmetic in double. */
     /**
-     * @param reuse {@code 2K} arrays of the block's shape to write {@code c⊙w_m} and
-     *     {@code c⊙y_m} into, or null to allocate them
+     * One fused pass over the pairs, rows in parallel, arithmetic in double.
+     *
+     * @param reuse {@code K} arrays of the block's shape to write {@code c⊙w_m} into, or null to
+     *     allocate them
      */
     private PairTerms pairTermsOnHost(INDArray g, INDArray volumes, INDArray s, List<INDArray> w, double[] sFloor,
             int rowOffset, double[][][] rInv, boolean anchorGradient, List<INDArray> reuse) {
@@ -310,17 +323,10 @@ public final class VolumeTape {
         HostArray sHost = HostArray.of(s);
         HostArray[] wHost = w.stream().map(HostArray::of).toArray(HostArray[]::new);
         List<INDArray> cw = new ArrayList<>();
-        List<INDArray> cy = new ArrayList<>();
         for (int m = 0; m < kk; m++) {
-            if (anchorGradient) {
-                cw.add(reuse != null ? reuse.get(m) : Nd4j.createUninitialized(type, new long[] {rows, cols}, 'c'));
-            }
-            if (candidates) {
-                cy.add(reuse != null ? reuse.get(kk + m) : Nd4j.createUninitialized(type, new long[] {rows, cols}, 'c'));
-            }
+            cw.add(reuse != null ? reuse.get(m) : Nd4j.createUninitialized(type, new long[] {rows, cols}, 'c'));
         }
         HostArray[] cwHost = cw.stream().map(HostArray::of).toArray(HostArray[]::new);
-        HostArray[] cyHost = cy.stream().map(HostArray::of).toArray(HostArray[]::new);
         double[] rowSums = new double[rows];
 
         final class Scratch {
@@ -351,13 +357,11 @@ public final class VolumeTape {
             for (int m = 0; m < kk; m++) {
                 wHost[m].read(base, t.w[m], cols);
             }
-            if (anchorGradient) {
-                for (int m = 0; m < kk; m++) {
-                    for (int j = 0; j < cols; j++) {
-                        t.out[j] = t.c[j] * t.w[m][j];
-                    }
-                    cwHost[m].write(base, t.out, cols);
+            for (int m = 0; m < kk; m++) {
+                for (int j = 0; j < cols; j++) {
+                    t.out[j] = t.c[j] * t.w[m][j];
                 }
+                cwHost[m].write(base, t.out, cols);
             }
             if (candidates) {
                 for (int j = 0; j < cols; j++) {
@@ -373,10 +377,6 @@ public final class VolumeTape {
                             ym[j] += coefficient[j] * wl[j];
                         }
                     }
-                    for (int j = 0; j < cols; j++) {
-                        t.out[j] = t.c[j] * ym[j];
-                    }
-                    cyHost[m].write(base, t.out, cols);
                 }
                 for (int m = 0; m < kk; m++) {
                     for (int l = m; l < kk; l++) {
@@ -413,7 +413,7 @@ public final class VolumeTape {
                 }
             }
         }
-        return new PairTerms(cw, cy, column(rowSums, type), cyy, gv);
+        return new PairTerms(cw, column(rowSums, type), cyy, gv);
     }
 
     /** The same terms with ND4J ops (any backend). */
@@ -427,10 +427,8 @@ public final class VolumeTape {
         Nd4j.getExecutioner().exec(new BroadcastMax(s, column(sFloor, type), flooredS, 0));
         INDArray c = g.mul(volumes).divi(flooredS);
         List<INDArray> cw = new ArrayList<>();
-        if (anchorGradient) {
-            for (int m = 0; m < kk; m++) {
-                cw.add(c.mul(w.get(m)));
-            }
+        for (int m = 0; m < kk; m++) {
+            cw.add(c.mul(w.get(m)));
         }
         List<INDArray> cy = new ArrayList<>();
         double[][][] cyy = null;
@@ -453,7 +451,7 @@ public final class VolumeTape {
             }
             gv = RowOps.columnSums(g.mul(volumes)).castTo(DataType.DOUBLE).toDoubleVector();
         }
-        return new PairTerms(cw, cy, c.sum(1).reshape(b1, 1), cyy, gv);
+        return new PairTerms(cw, c.sum(1).reshape(b1, 1), cyy, gv);
     }
 
     /** {@code R⁻¹} per candidate row ({@code [m][l][j]}, upper triangular), its diagonal floored. */
@@ -486,37 +484,55 @@ public final class VolumeTape {
         return rInv;
     }
 
-    /** {@code grad[j] += Σ_l coefficients[l][j] · x_{l,j}} over the candidate rows. */
-    private void addCandidateCombination(INDArray grad, double[][] coefficients) {
+    /**
+     * A candidate gradient, row by row: {@code Σ_l coefficients[l][j]·x_{l,j} + Σ_l weights[l][j]·H_{l,j}}
+     * over the candidate rows {@code j} ({@code weights[l]} null where it is zero).
+     */
+    private INDArray candidateCombination(double[][] coefficients, double[][] weights, List<INDArray> h) {
         int kk = coefficients.length;
         DataType type = batches.dataType();
+        int rows = (int) batches.candidateRows();
+        int dim = (int) batches.dim();
         if (!onHost) {
+            INDArray grad = Nd4j.zeros(type, rows, dim);
             for (int l = 0; l < kk; l++) {
                 grad.addi(batches.candidate(l).mulColumnVector(column(coefficients[l], type)));
+                if (weights[l] != null) {
+                    grad.addi(h.get(l).mulColumnVector(column(weights[l], type)));
+                }
             }
-            return;
+            return grad;
         }
-        int rows = (int) grad.size(0);
-        int dim = (int) grad.size(1);
+        INDArray grad = Nd4j.createUninitialized(type, new long[] {rows, dim}, 'c');
         HostArray out = HostArray.of(grad);
         HostArray[] xs = new HostArray[kk];
+        HostArray[] hs = new HostArray[kk];
         for (int l = 0; l < kk; l++) {
             INDArray x = batches.candidate(l);
             xs[l] = HostArray.of(x.ordering() == 'c' && x.elementWiseStride() == 1 ? x : x.dup('c'));
+            hs[l] = HostArray.of(h.get(l));
         }
         HostRows.forEach(rows, () -> new double[2][dim], (j, t) -> {
             double[] acc = t[0];
             double[] x = t[1];
-            out.read(j * dim, acc, dim);
+            java.util.Arrays.fill(acc, 0.0);
             for (int l = 0; l < kk; l++) {
                 double coefficient = coefficients[l][j];
                 xs[l].read(j * dim, x, dim);
                 for (int e = 0; e < dim; e++) {
                     acc[e] += coefficient * x[e];
                 }
+                if (weights[l] != null) {
+                    double weight = weights[l][j];
+                    hs[l].read(j * dim, x, dim);
+                    for (int e = 0; e < dim; e++) {
+                        acc[e] += weight * x[e];
+                    }
+                }
             }
             out.write(j * dim, acc, dim);
         });
+        return grad;
     }
 
     private static INDArray column(double[] values, DataType type) {
