@@ -36,6 +36,8 @@ public class Embeddings {
     INDArray square;
     /** {@code batch × dim}, c-order: the output of a backward GEMM. */
     INDArray tall;
+    /** {@code batch × batch}, c-order, in the computation dtype: a reused volume matrix. */
+    INDArray volumes;
 
     @Setup(Level.Trial)
     public void setUp() {
@@ -48,6 +50,7 @@ public class Embeddings {
         }
         square = Nd4j.createUninitialized(type, new long[] {batch, batch}, 'c');
         tall = Nd4j.createUninitialized(type, new long[] {batch, dim}, 'c');
+        volumes = Nd4j.createUninitialized(type, new long[] {batch, batch}, 'c');
     }
 
     /** The {@code k − 1} forward GEMMs ({@code batch × dim} by {@code dim × batch}). */

@@ -56,6 +56,12 @@ public class VolumeBenchmark {
         return GramVolumes.pairwise(VolumeMethod.FAST, e.anchor, e.candidates);
     }
 
+    /** FAST through the public entry point into a reused result ({@code GramVolumes.pairwiseInto}). */
+    @Benchmark
+    public INDArray fastInto(Embeddings e) {
+        return GramVolumes.pairwiseInto(e.volumes, e.anchor, e.candidates);
+    }
+
     /** REFERENCE: the explicit Gram tensor and a determinant per pair. */
     @Benchmark
     @Warmup(iterations = 1, time = 2)

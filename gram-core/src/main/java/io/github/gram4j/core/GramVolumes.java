@@ -89,6 +89,44 @@ public final class GramVolumes {
         return pairwise(method, ModalityBatches.of(anchor, candidates));
     }
 
+    /**
+     * The {@link VolumeMethod#FAST} pairwise volume matrix written into {@code out}: for loops
+     * that reuse one result array. A new result is fresh off-heap memory that ND4J frees only when
+     * the garbage collector collects the array (or it is closed); with a large heap, every call
+     * then pays for faulting in new pages — at {@code B = 4096} more than its GEMMs cost.
+     *
+     * @param out {@code B1 × B2}, c-contiguous, in the computation dtype (the inputs' dtype; FLOAT
+     *     for HALF and BFLOAT16 inputs); overwritten; not one of the inputs
+     * @param anchor {@code B1 × d}
+     * @param candidates {@code K ≥ 1} batches of {@code B2 × d}
+     * @return {@code out}
+     * @throws IllegalArgumentException as the class comment says, or if {@code out} is null, of
+     *     another shape or dtype, not c-contiguous, or one of the inputs; {@code out} is then left
+     *     as it was
+     */
+    public static INDArray pairwiseInto(INDArray out, INDArray anchor, INDArray... candidates) {
+        ModalityBatches batches = ModalityBatches.of(anchor, candidates);
+        if (out == null) {
+            throw new IllegalArgumentException("out must not be null");
+        }
+        long[] expected = {batches.anchorRows(), batches.candidateRows()};
+        if (!java.util.Arrays.equals(out.shape(), expected) || out.dataType() != batches.dataType()) {
+            throw new IllegalArgumentException("out must be " + expected[0] + " x " + expected[1] + " " + batches.dataType()
+                    + " for anchor " + java.util.Arrays.toString(anchor.shape()) + " and candidates[0] "
+                    + java.util.Arrays.toString(candidates[0].shape()) + ", got " + java.util.Arrays.toString(out.shape())
+                    + " " + out.dataType());
+        }
+        if (out.ordering() != 'c' || out.elementWiseStride() != 1) {
+            throw new IllegalArgumentException("out must be c-contiguous, got order " + out.ordering()
+                    + " with element-wise stride " + out.elementWiseStride() + " (shape " + java.util.Arrays.toString(out.shape())
+                    + ")");
+        }
+        if (out == anchor || java.util.Arrays.asList(candidates).contains(out)) {
+            throw new IllegalArgumentException("out must not be one of the inputs");
+        }
+        return FastVolume.volumesInto(batches, out);
+    }
+
     /** As {@link #pairwise(VolumeMethod, INDArray, INDArray...)} on already validated batches. */
     public static INDArray pairwise(VolumeMethod method, ModalityBatches batches) {
         if (method == null) {

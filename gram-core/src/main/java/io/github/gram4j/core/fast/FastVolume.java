@@ -41,10 +41,23 @@ public final class FastVolume {
         return volumes(batches, HostArray.available(), VolumeEpilogue.forBackend(), SCRATCH_ELEMENTS);
     }
 
+    /**
+     * Writes the volume matrix of validated batches into {@code out} ({@code B1 × B2}, c-contiguous,
+     * {@link ModalityBatches#dataType()}; the caller checks it) and returns it.
+     */
+    public static INDArray volumesInto(ModalityBatches batches, INDArray out) {
+        return volumesInto(batches, out, HostArray.available(), VolumeEpilogue.forBackend(), SCRATCH_ELEMENTS);
+    }
+
     static INDArray volumes(ModalityBatches batches, boolean hostBasis, VolumeEpilogue epilogue,
             long scratchElements) {
         INDArray out = Nd4j.createUninitialized(batches.dataType(),
                 new long[] {batches.anchorRows(), batches.candidateRows()}, 'c');
+        return volumesInto(batches, out, hostBasis, epilogue, scratchElements);
+    }
+
+    private static INDArray volumesInto(ModalityBatches batches, INDArray out, boolean hostBasis,
+            VolumeEpilogue epilogue, long scratchElements) {
         try (MemoryWorkspace ignored = Workspaces.open(WORKSPACE)) {
             CandidateBasis basis = CandidateBasis.of(batches.candidates(), hostBasis);
             volumesInto(batches.anchor(), batches.anchorSquaredNorms(), basis, out, epilogue, scratchElements);

@@ -1,0 +1,67 @@
+package io.github.gram4j.core;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.Random;
+
+import io.github.gram4j.core.testing.RandomArrays;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+
+/** {@link GramVolumes#pairwiseInto}: the same numbers as {@link GramVolumes#pairwise}, in the caller's array. */
+class PairwiseIntoTest {
+
+    @ParameterizedTest
+    @EnumSource(names = {"FLOAT", "DOUBLE"})
+    void writesWhatPairwiseReturnsAndCanBeReused(DataType type) {
+        Random random = new Random(3);
+        INDArray out = Nd4j.createUninitialized(type, new long[] {7, 9}, 'c');
+        for (int round = 0; round < 2; round++) {
+            INDArray anchor = RandomArrays.gaussian(random, 7, 20, type);
+            INDArray[] candidates = RandomArrays.gaussianBatches(random, 3, 9, 20, type);
+            assertSame(out, GramVolumes.pairwiseInto(out, anchor, candidates));
+            assertEquals(GramVolumes.pairwise(anchor, candidates), out);
+        }
+    }
+
+    @Test
+    void halfInputsWriteIntoAFloatArray() {
+        Random random = new Random(4);
+        INDArray anchor = RandomArrays.gaussian(random, 4, 8, DataType.FLOAT).castTo(DataType.HALF);
+        INDArray candidate = RandomArrays.gaussian(random, 5, 8, DataType.FLOAT).castTo(DataType.HALF);
+        INDArray out = Nd4j.create(DataType.FLOAT, 4, 5);
+        assertEquals(GramVolumes.pairwise(anchor, candidate), GramVolumes.pairwiseInto(out, anchor, candidate));
+    }
+
+    @Test
+    void badOutputsAreRejectedAndLeftAlone() {
+        Random random = new Random(5);
+        INDArray anchor = RandomArrays.gaussian(random, 4, 8, DataType.FLOAT);
+        INDArray candidate = RandomArrays.gaussian(random, 5, 8, DataType.FLOAT);
+        INDArray wrongShape = Nd4j.ones(DataType.FLOAT, 5, 4);
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> GramVolumes.pairwiseInto(wrongShape, anchor, candidate));
+        assertEquals("out must be 4 x 5 FLOAT for anchor [4, 8] and candidates[0] [5, 8], got [5, 4] FLOAT", e.getMessage());
+        assertEquals(Nd4j.ones(DataType.FLOAT, 5, 4), wrongShape);
+        e = assertThrows(IllegalArgumentException.class,
+                () -> GramVolumes.pairwiseInto(Nd4j.ones(DataType.DOUBLE, 4, 5), anchor, candidate));
+        assertTrue(e.getMessage().endsWith("got [4, 5] DOUBLE"), e.getMessage());
+        INDArray fOrder = Nd4j.ones(DataType.FLOAT, 4, 5).dup('f');
+        e = assertThrows(IllegalArgumentException.class, () -> GramVolumes.pairwiseInto(fOrder, anchor, candidate));
+        assertTrue(e.getMessage().startsWith("out must be c-contiguous, got order f"), e.getMessage());
+        assertEquals("out must not be null",
+                assertThrows(IllegalArgumentException.class, () -> GramVolumes.pairwiseInto(null, anchor, candidate))
+                        .getMessage());
+        INDArray square = RandomArrays.gaussian(random, 5, 5, DataType.FLOAT);
+        assertEquals("out must not be one of the inputs",
+                assertThrows(IllegalArgumentException.class, () -> GramVolumes.pairwiseInto(square, square, square))
+                        .getMessage());
+    }
+}
