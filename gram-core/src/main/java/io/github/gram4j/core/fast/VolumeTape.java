@@ -37,8 +37,8 @@ import org.nd4j.linalg.ops.transforms.Transforms;
  * gradient contributions. Gradients are always finite.
  *
  * <p><b>Memory.</b> The tape keeps {@code (K + 2)·B1·B2} numbers ({@code w}, {@code s},
- * {@code V}) and the backward {@code K·B1·B2} more ({@code c⊙w_m}). Above {@value #TAPE_ELEMENTS} tape elements
- * (on the CPU backend) it keeps only {@code V} and the backward recomputes {@code w} and {@code s}
+ * {@code V}) and the backward {@code K·B1·B2} more ({@code c⊙w_m}). Above
+ * {@value #TAPE_ELEMENTS} tape elements (on the CPU backend) it keeps only {@code V} and the backward recomputes {@code w} and {@code s}
  * in blocks of anchor rows, reusing {@value #BLOCK_ELEMENTS}-element scratch: {@code K} more
  * GEMMs, memory {@code O(B1·B2 + block)}.
  *
@@ -195,9 +195,9 @@ public final class VolumeTape {
             INDArray gBlock = whole ? upstream : rows(upstream, r0, r1);
             INDArray vBlock = whole ? volumes : rows(volumes, r0, r1);
             PairTerms terms = onHost
-                    ? pairTermsOnHost(gBlock, vBlock, sBlock, wBlock, sFloor, (int) r0, rInv, anchorGradient,
+                    ? pairTermsOnHost(gBlock, vBlock, sBlock, wBlock, sFloor, (int) r0, rInv,
                             scratch == null ? null : scratch.terms(r1 - r0))
-                    : pairTermsWithOps(gBlock, vBlock, sBlock, wBlock, sFloor, rInv, anchorGradient);
+                    : pairTermsWithOps(gBlock, vBlock, sBlock, wBlock, sFloor, rInv);
             if (anchorGradient) {
                 INDArray part = rowsOfAnchor.mulColumnVector(terms.rowSumsOfC);
                 for (int m = 0; m < kk; m++) {
@@ -312,7 +312,7 @@ public final class VolumeTape {
      *     allocate them
      */
     private PairTerms pairTermsOnHost(INDArray g, INDArray volumes, INDArray s, List<INDArray> w, double[] sFloor,
-            int rowOffset, double[][][] rInv, boolean anchorGradient, List<INDArray> reuse) {
+            int rowOffset, double[][][] rInv, List<INDArray> reuse) {
         int kk = basis.size();
         int rows = (int) g.size(0);
         int cols = (int) batches.candidateRows();
@@ -418,7 +418,7 @@ public final class VolumeTape {
 
     /** The same terms with ND4J ops (any backend). */
     private PairTerms pairTermsWithOps(INDArray g, INDArray volumes, INDArray s, List<INDArray> w, double[] sFloor,
-            double[][][] rInv, boolean anchorGradient) {
+            double[][][] rInv) {
         int kk = basis.size();
         long b1 = batches.anchorRows();
         long b2 = batches.candidateRows();
