@@ -163,7 +163,7 @@ class SameDiffGramLossTest {
     }
 
     @ParameterizedTest(name = "k = {0}, {1}")
-    @CsvSource({"2, DOUBLE", "3, DOUBLE", "4, DOUBLE", "3, FLOAT"})
+    @CsvSource({"2, DOUBLE", "3, DOUBLE", "4, DOUBLE", "5, DOUBLE", "2, FLOAT", "3, FLOAT", "5, FLOAT"})
     void gatheredLossLocalAndGatheredGradientsEqualGramLoss(int k, DataType type) {
         Random random = new Random(400 + k);
         int bs = 4;
