@@ -99,7 +99,7 @@ final class BidirectionalCrossEntropy {
         int n = (int) scores.size(0);
         DataType type = scores.dataType();
         double scale = sign / tau;
-        HostArray in = HostArray.of(scores.ordering() == 'c' && scores.elementWiseStride() == 1 ? scores : scores.dup('c'));
+        HostArray in = HostArray.ofAny(scores);
         double[] rowMax = new double[n];
         double[] rowSumZ = new double[n];
         double[] diagonal = new double[n];
@@ -108,7 +108,6 @@ final class BidirectionalCrossEntropy {
             final double[] z = new double[n];
             final double[] max = new double[n];
             final double[] sumZ = new double[n];
-            final double[] sumExp = new double[n];
 
             Columns() {
                 java.util.Arrays.fill(max, Double.NEGATIVE_INFINITY);
@@ -155,8 +154,8 @@ final class BidirectionalCrossEntropy {
         HostArray out = HostArray.of(grad);
         double[] rowSumExp = new double[n];
         final double max = top;
-        List<Columns> secondPartials = HostRows.forEachCollecting(n, Columns::new, (i, t) -> {
-            double[] z = t.z;
+        List<RowScratch> secondPartials = HostRows.forEachCollecting(n, () -> new RowScratch(n), (i, t) -> {
+            double[] z = t.a;
             in.read(i * n, z, n);
             double shift = rowMax[i];
             double sum = 0;
@@ -166,15 +165,15 @@ final class BidirectionalCrossEntropy {
             }
             double toTop = Math.exp(shift - max);
             for (int j = 0; j < n; j++) {
-                t.sumExp[j] += z[j] * toTop;
+                t.b[j] += z[j] * toTop;
             }
             rowSumExp[i] = sum;
             out.write(i * n, z, n);
         });
         double[] columnSumExp = new double[n];
-        for (Columns t : secondPartials) {
+        for (RowScratch t : secondPartials) {
             for (int j = 0; j < n; j++) {
-                columnSumExp[j] += t.sumExp[j];
+                columnSumExp[j] += t.b[j];
             }
         }
         // pass 3: ∂L/∂z = ½ (softmax_row + softmax_column − 2q) / B; its dot with z for ∂L/∂τ
@@ -184,14 +183,9 @@ final class BidirectionalCrossEntropy {
         for (int j = 0; j < n; j++) {
             columnFactor[j] = half / columnSumExp[j];
         }
-        final class Rows {
-            final double[] e = new double[n];
-            final double[] z = new double[n];
-            double gradDotLogits;
-        }
-        List<Rows> thirdPartials = HostRows.forEachCollecting(n, Rows::new, (i, t) -> {
-            double[] e = t.e;
-            double[] z = t.z;
+        List<RowScratch> thirdPartials = HostRows.forEachCollecting(n, () -> new RowScratch(n), (i, t) -> {
+            double[] e = t.a;
+            double[] z = t.b;
             out.read(i * n, e, n);
             in.read(i * n, z, n);
             double rowFactor = half / rowSumExp[i];
@@ -210,7 +204,7 @@ final class BidirectionalCrossEntropy {
             out.write(i * n, e, n);
         });
         double gradDotLogits = 0;
-        for (Rows t : thirdPartials) {
+        for (RowScratch t : thirdPartials) {
             gradDotLogits += t.gradDotLogits;
         }
         double[] rowLoss1 = new double[n];
@@ -225,6 +219,18 @@ final class BidirectionalCrossEntropy {
                 Nd4j.createFromArray(rowLoss2).castTo(type), grad, null, -gradDotLogits / tau);
     }
 
+    /** Per-chunk scratch of the host passes: two rows and a running sum. */
+    private static final class RowScratch {
+        final double[] a;
+        final double[] b;
+        double gradDotLogits;
+
+        RowScratch(int n) {
+            a = new double[n];
+            b = new double[n];
+        }
+    }
+
     private record Direction(double meanLoss, INDArray rowLosses, INDArray gradLogits, double gradLogitsDotLogits) {
     }
 
@@ -233,20 +239,14 @@ final class BidirectionalCrossEntropy {
         int rows = (int) scores.size(0);
         int classes = (int) scores.size(1);
         DataType type = scores.dataType();
-        INDArray contiguous = scores.ordering() == 'c' && scores.elementWiseStride() == 1 ? scores : scores.dup('c');
         INDArray grad = Nd4j.createUninitialized(type, new long[] {rows, classes}, 'c');
-        HostArray in = HostArray.of(contiguous);
+        HostArray in = HostArray.ofAny(scores);
         HostArray out = HostArray.of(grad);
         double[] rowLoss = new double[rows];
         double uniform = epsilon / classes;
-        final class Scratch {
-            final double[] z = new double[classes];
-            final double[] g = new double[classes];
-            double gradDotLogits;
-        }
-        List<Scratch> partials = HostRows.forEachCollecting(rows, Scratch::new, (i, t) -> {
-            double[] z = t.z;
-            double[] g = t.g;
+        List<RowScratch> partials = HostRows.forEachCollecting(rows, () -> new RowScratch(classes), (i, t) -> {
+            double[] z = t.a;
+            double[] g = t.b;
             in.read(i * classes, z, classes);
             double max = Double.NEGATIVE_INFINITY;
             double sumZ = 0;
@@ -278,7 +278,7 @@ final class BidirectionalCrossEntropy {
             total += l;
         }
         double gradDotLogits = 0;
-        for (Scratch t : partials) {
+        for (RowScratch t : partials) {
             gradDotLogits += t.gradDotLogits;
         }
         return new Direction(total / rows, Nd4j.createFromArray(rowLoss).castTo(type), grad, gradDotLogits);

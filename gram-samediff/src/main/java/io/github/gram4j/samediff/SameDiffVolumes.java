@@ -118,7 +118,8 @@ public final class SameDiffVolumes {
         return second.add(stop(sd, first.sub(second)));
     }
 
-    private static SDVariable stop(SameDiff sd, SDVariable x) {
+    /** {@code x} as a constant for the gradient ({@code stop_gradient}). */
+    static SDVariable stop(SameDiff sd, SDVariable x) {
         return new StopGradient(sd, x).outputVariable();
     }
 

@@ -3,7 +3,6 @@ package io.github.gram4j.samediff;
 import org.nd4j.autodiff.samediff.SDVariable;
 import org.nd4j.autodiff.samediff.SameDiff;
 import org.nd4j.linalg.api.buffer.DataType;
-import org.nd4j.linalg.api.ops.impl.controlflow.compat.StopGradient;
 
 /**
  * The bidirectional cross-entropy with PyTorch's label smoothing that GRAM and open_clip train
@@ -70,7 +69,7 @@ final class SmoothedCrossEntropy {
      * gradient; the result's gradient does not depend on it.
      */
     private static SDVariable logSoftmax(SameDiff sd, SDVariable x, int dimension) {
-        SDVariable shifted = x.sub(new StopGradient(sd, sd.max(x, true, dimension)).outputVariable());
+        SDVariable shifted = x.sub(SameDiffVolumes.stop(sd, sd.max(x, true, dimension)));
         return shifted.sub(sd.math.log(sd.sum(sd.math.exp(shifted), true, dimension)));
     }
 

@@ -76,7 +76,7 @@ public final class CandidateBasis {
         HostArray[] qHost = new HostArray[kk];
         for (int m = 0; m < kk; m++) {
             INDArray x = candidates.get(m);
-            xs[m] = HostArray.of(x.ordering() == 'c' && x.elementWiseStride() == 1 ? x : x.dup('c'));
+            xs[m] = HostArray.ofAny(x);
             INDArray q = Nd4j.createUninitialized(type, new long[] {rows, dim}, 'c');
             qs.add(q);
             qHost[m] = HostArray.of(q);

@@ -508,8 +508,7 @@ public final class VolumeTape {
         HostArray[] xs = new HostArray[kk];
         HostArray[] hs = new HostArray[kk];
         for (int l = 0; l < kk; l++) {
-            INDArray x = batches.candidate(l);
-            xs[l] = HostArray.of(x.ordering() == 'c' && x.elementWiseStride() == 1 ? x : x.dup('c'));
+            xs[l] = HostArray.ofAny(batches.candidate(l));
             hs[l] = HostArray.of(h.get(l));
         }
         HostRows.forEach(rows, () -> new double[2][dim], (j, t) -> {

@@ -45,6 +45,14 @@ public abstract class HostArray {
         throw new IllegalArgumentException("need FLOAT or DOUBLE, got " + array.dataType());
     }
 
+    /**
+     * As {@link #of}, after copying {@code array} to a c-order array first when it is not
+     * c-contiguous (the copy goes to the current workspace).
+     */
+    public static HostArray ofAny(INDArray array) {
+        return of(array.ordering() == 'c' && array.elementWiseStride() == 1 ? array : array.dup('c'));
+    }
+
     /** Element {@code i} (c-order) as a double. */
     public abstract double get(int i);
 

@@ -23,9 +23,8 @@ public final class Transposes {
         if (!HostArray.available()) {
             return x.transpose().dup('c');
         }
-        INDArray source = contiguous(x);
         INDArray out = Nd4j.createUninitialized(x.dataType(), new long[] {x.size(1), x.size(0)}, 'c');
-        tiled(source, out, false);
+        tiled(x, out, false);
         return out;
     }
 
@@ -44,19 +43,15 @@ public final class Transposes {
             throw new IllegalArgumentException("target must be " + x.size(1) + " x " + x.size(0) + " for x of shape "
                     + java.util.Arrays.toString(x.shape()) + ", got " + java.util.Arrays.toString(target.shape()));
         }
-        tiled(contiguous(x), target, true);
+        tiled(x, target, true);
         return target;
     }
 
-    private static INDArray contiguous(INDArray x) {
-        return x.ordering() == 'c' && x.elementWiseStride() == 1 ? x : x.dup('c');
-    }
-
-    /** {@code out = x}ᵀ, or {@code out += x}ᵀ when {@code accumulate}; both c-contiguous. */
+    /** {@code out = x}ᵀ, or {@code out += x}ᵀ when {@code accumulate}; {@code out} c-contiguous. */
     private static void tiled(INDArray x, INDArray out, boolean accumulate) {
         int rows = (int) x.size(0);
         int cols = (int) x.size(1);
-        HostArray in = HostArray.of(x);
+        HostArray in = HostArray.ofAny(x);
         HostArray to = HostArray.of(out);
         int tileRows = (rows + TILE - 1) / TILE;
         HostRows.forEach(tileRows, () -> new double[TILE + 2][TILE], (t, tile) -> {
