@@ -164,20 +164,32 @@ public final class AlignmentTrainer {
      */
     public RetrievalMetrics evaluate(SyntheticModalities.Split test) {
         INDArray text = embed(0, test.features().get(0));
-        long[] candidateIds = new long[test.items()];
-        for (int j = 0; j < candidateIds.length; j++) {
-            candidateIds[j] = j;
-        }
         if (config.objective() == Objective.COSINE) {
             INDArray scores = text.mmul(embed(1, test.features().get(1)).transpose());
-            return RetrievalMetrics.compute(scores, ScoreOrder.HIGHER_IS_BETTER, test.textItems(), candidateIds);
+            return RetrievalMetrics.compute(scores, ScoreOrder.HIGHER_IS_BETTER, test.textItems(), itemIds(test));
         }
         INDArray[] candidates = new INDArray[heads.size() - 1];
         for (int m = 1; m < heads.size(); m++) {
             candidates[m - 1] = embed(m, test.features().get(m));
         }
+        return volumeRetrieval(test, text, candidates);
+    }
+
+    /**
+     * Text → candidates retrieval on a split by GRAM volume (lower is better): candidate row
+     * {@code j} is item {@code j}, text row {@code i}'s positive is {@code test.textItems()[i]}.
+     */
+    static RetrievalMetrics volumeRetrieval(SyntheticModalities.Split test, INDArray text, INDArray... candidates) {
         return RetrievalMetrics.compute(GramVolumes.pairwise(text, candidates), ScoreOrder.LOWER_IS_BETTER,
-                test.textItems(), candidateIds);
+                test.textItems(), itemIds(test));
+    }
+
+    private static long[] itemIds(SyntheticModalities.Split test) {
+        long[] ids = new long[test.items()];
+        for (int j = 0; j < ids.length; j++) {
+            ids[j] = j;
+        }
+        return ids;
     }
 
     /** {@code ∂L/∂z} for {@code e = z / |z|} row-wise, given {@code ∂L/∂e}. */

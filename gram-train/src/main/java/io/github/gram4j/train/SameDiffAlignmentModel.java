@@ -7,9 +7,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Random;
 
-import io.github.gram4j.core.GramVolumes;
 import io.github.gram4j.metrics.RetrievalMetrics;
-import io.github.gram4j.metrics.ScoreOrder;
 import io.github.gram4j.samediff.SameDiffGramLoss;
 import org.nd4j.autodiff.samediff.SDVariable;
 import org.nd4j.autodiff.samediff.SameDiff;
@@ -217,12 +215,7 @@ public final class SameDiffAlignmentModel {
         for (int m = 1; m < modalities.size(); m++) {
             candidates[m - 1] = embed(m, test.features().get(m));
         }
-        long[] candidateIds = new long[test.items()];
-        for (int j = 0; j < candidateIds.length; j++) {
-            candidateIds[j] = j;
-        }
-        return RetrievalMetrics.compute(GramVolumes.pairwise(text, candidates), ScoreOrder.LOWER_IS_BETTER,
-                test.textItems(), candidateIds);
+        return AlignmentTrainer.volumeRetrieval(test, text, candidates);
     }
 
     /** {@code z · 1/sqrt(Σ z² + ε)} row-wise, as the variable {@code name}. */
