@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Generate the GRAM loss, hard-negative and retrieval-metric fixtures for gram-loss's tests.
+"""Generate the GRAM loss, hard-negative and retrieval-metric fixtures for the tests of gram-loss and gram-metrics.
 
 Run from the repository root with Debian's torch (python3-torch is built for
 /usr/bin/python3, not for a pyenv/venv python3 that may come first on PATH):
@@ -9,7 +9,7 @@ Run from the repository root with Debian's torch (python3-torch is built for
 
 Output (index.tsv + CASE.PART.npy in each directory):
     gram-loss/src/test/resources/fixtures/loss/
-    gram-loss/src/test/resources/fixtures/metrics/
+    gram-metrics/src/test/resources/fixtures/metrics/
 
 Conventions are those of generate_fixtures.py (whose helpers are imported, not
 copied): inputs are drawn in float32 (and L2-normalised in float32), stored as
@@ -69,7 +69,7 @@ from generate_fixtures import (  # noqa: E402  (seed formula + input conventions
 
 REPO = Path(__file__).resolve().parent.parent
 OUT_LOSS = REPO / "gram-loss" / "src" / "test" / "resources" / "fixtures" / "loss"
-OUT_METRICS = REPO / "gram-loss" / "src" / "test" / "resources" / "fixtures" / "metrics"
+OUT_METRICS = REPO / "gram-metrics" / "src" / "test" / "resources" / "fixtures" / "metrics"
 
 torch.set_num_threads(1)
 F64 = torch.float64

@@ -1,5 +1,6 @@
 package io.github.gram4j.bench;
 
+import io.github.gram4j.core.RowNormalization;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
@@ -43,10 +44,10 @@ public class Embeddings {
     public void setUp() {
         DataType type = DataType.valueOf(dtype);
         Nd4j.getRandom().setSeed(42);
-        anchor = normalizedRows(Nd4j.randn(type, batch, dim));
+        anchor = RowNormalization.forward(Nd4j.randn(type, batch, dim));
         candidates = new INDArray[k - 1];
         for (int m = 0; m < candidates.length; m++) {
-            candidates[m] = normalizedRows(Nd4j.randn(type, batch, dim));
+            candidates[m] = RowNormalization.forward(Nd4j.randn(type, batch, dim));
         }
         square = Nd4j.createUninitialized(type, new long[] {batch, batch}, 'c');
         tall = Nd4j.createUninitialized(type, new long[] {batch, dim}, 'c');
@@ -69,9 +70,5 @@ public class Embeddings {
             Nd4j.gemm(square, anchor, tall, true, false, 1.0, 0.0);
         }
         return tall;
-    }
-
-    private static INDArray normalizedRows(INDArray x) {
-        return x.diviColumnVector(x.norm2(1).reshape(x.size(0), 1));
     }
 }

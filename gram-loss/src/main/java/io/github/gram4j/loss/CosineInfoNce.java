@@ -2,6 +2,7 @@ package io.github.gram4j.loss;
 
 import java.util.List;
 
+import io.github.gram4j.core.ContrastiveParameters;
 import io.github.gram4j.core.ModalityBatches;
 import io.github.gram4j.core.internal.Transposes;
 import io.github.gram4j.core.internal.Workspaces;
@@ -30,10 +31,7 @@ public final class CosineInfoNce {
      * @throws IllegalArgumentException otherwise
      */
     public CosineInfoNce(double labelSmoothing) {
-        if (!(labelSmoothing >= 0 && labelSmoothing <= 1)) {
-            throw new IllegalArgumentException("labelSmoothing must be in [0, 1], got " + labelSmoothing);
-        }
-        this.labelSmoothing = labelSmoothing;
+        this.labelSmoothing = ContrastiveParameters.requireLabelSmoothing(labelSmoothing);
     }
 
     /**

@@ -3,6 +3,7 @@ package io.github.gram4j.loss;
 import java.util.ArrayList;
 import java.util.List;
 
+import io.github.gram4j.core.ContrastiveParameters;
 import io.github.gram4j.core.ModalityBatches;
 import io.github.gram4j.core.fast.FastVolume;
 import io.github.gram4j.core.fast.VolumeGradients;
@@ -34,8 +35,8 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  */
 public final class GramLoss {
 
-    /** GRAM's label smoothing. */
-    public static final double DEFAULT_LABEL_SMOOTHING = 0.1;
+    /** GRAM's label smoothing, 0.1 ({@link ContrastiveParameters#DEFAULT_LABEL_SMOOTHING}). */
+    public static final double DEFAULT_LABEL_SMOOTHING = ContrastiveParameters.DEFAULT_LABEL_SMOOTHING;
 
     static final String WORKSPACE = "gram4j.loss";
 
@@ -51,10 +52,7 @@ public final class GramLoss {
      * @throws IllegalArgumentException otherwise
      */
     public GramLoss(double labelSmoothing) {
-        if (!(labelSmoothing >= 0 && labelSmoothing <= 1)) {
-            throw new IllegalArgumentException("labelSmoothing must be in [0, 1], got " + labelSmoothing);
-        }
-        this.labelSmoothing = labelSmoothing;
+        this.labelSmoothing = ContrastiveParameters.requireLabelSmoothing(labelSmoothing);
     }
 
     /** {@code ε}. */

@@ -1,5 +1,7 @@
 package io.github.gram4j.loss;
 
+import io.github.gram4j.core.ContrastiveParameters;
+
 /**
  * The temperature {@code τ} of a contrastive loss (logits {@code = ±score / τ}), in one of two
  * parametrisations, and the chain rule from {@code ∂L/∂τ} to the gradient of its parameter:
@@ -15,10 +17,10 @@ package io.github.gram4j.loss;
 public final class Temperature {
 
     /** GRAM's initial temperature. */
-    public static final double GRAM_DEFAULT = 0.07;
+    public static final double GRAM_DEFAULT = ContrastiveParameters.DEFAULT_TEMPERATURE;
 
     /** The largest logit scale {@code 1/τ} the CLIP parametrisation allows. */
-    public static final double MAX_LOGIT_SCALE = 100.0;
+    public static final double MAX_LOGIT_SCALE = ContrastiveParameters.MAX_LOGIT_SCALE;
 
     private final double tau;
     private final double logitScale;

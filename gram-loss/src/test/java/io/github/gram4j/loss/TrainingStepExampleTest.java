@@ -2,6 +2,7 @@ package io.github.gram4j.loss;
 
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.github.gram4j.core.RowNormalization;
 import org.junit.jupiter.api.Test;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -12,20 +13,9 @@ import org.nd4j.linalg.learning.config.Adam;
 /**
  * The README's training-step example, run: two linear heads (text 32 → 16, video 24 → 16) on
  * frozen features, L2-normalised outputs, the GRAM loss, its analytic gradients back through the
- * normalisation and the heads, and an Adam update of the heads and of τ.
+ * normalisation ({@link RowNormalization}) and the heads, and an Adam update of the heads and of τ.
  */
 class TrainingStepExampleTest {
-
-    // --- README example begins ---
-    static INDArray normalizeRows(INDArray z) {
-        return z.divColumnVector(z.norm2(1).reshape(z.size(0), 1));
-    }
-
-    /** ∂L/∂z for e = z/|z| row-wise, given ∂L/∂e. */
-    static INDArray normalizeRowsBackward(INDArray z, INDArray e, INDArray gradE) {
-        INDArray along = e.mul(gradE).sum(1).reshape(z.size(0), 1);
-        return gradE.sub(e.mulColumnVector(along)).divColumnVector(z.norm2(1).reshape(z.size(0), 1));
-    }
 
     @Test
     void trainingStepsLowerTheLoss() {
@@ -43,15 +33,16 @@ class TrainingStepExampleTest {
 
         double first = Double.NaN;
         double last = Double.NaN;
+    // --- README example begins ---
         for (int step = 0; step < 60; step++) {
             INDArray zText = text.mmul(wText);
             INDArray zVideo = video.mmul(wVideo);
-            INDArray eText = normalizeRows(zText);
-            INDArray eVideo = normalizeRows(zVideo);
+            INDArray eText = RowNormalization.forward(zText);
+            INDArray eVideo = RowNormalization.forward(zVideo);
             LossResult r = loss.compute(Temperature.of(tau), eText, eVideo);  // forward + backward
 
-            INDArray gText = text.transpose().mmul(normalizeRowsBackward(zText, eText, r.gradAnchor()));
-            INDArray gVideo = video.transpose().mmul(normalizeRowsBackward(zVideo, eVideo, r.gradCandidates().get(0)));
+            INDArray gText = text.transpose().mmul(RowNormalization.backward(zText, eText, r.gradAnchor()));
+            INDArray gVideo = video.transpose().mmul(RowNormalization.backward(zVideo, eVideo, r.gradCandidates().get(0)));
             upText.applyUpdater(gText, step, 0);                              // gradient -> Adam step, in place
             upVideo.applyUpdater(gVideo, step, 0);
             wText.subi(gText);

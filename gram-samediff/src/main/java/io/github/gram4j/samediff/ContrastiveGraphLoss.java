@@ -3,6 +3,7 @@ package io.github.gram4j.samediff;
 import java.util.Arrays;
 import java.util.List;
 
+import io.github.gram4j.core.ContrastiveParameters;
 import org.nd4j.autodiff.samediff.NameScope;
 import org.nd4j.autodiff.samediff.SDVariable;
 import org.nd4j.autodiff.samediff.SameDiff;
@@ -18,8 +19,7 @@ abstract sealed class ContrastiveGraphLoss permits SameDiffGramLoss, SameDiffCos
     private final double labelSmoothing;
 
     ContrastiveGraphLoss(double labelSmoothing) {
-        GraphArguments.requireLabelSmoothing(labelSmoothing);
-        this.labelSmoothing = labelSmoothing;
+        this.labelSmoothing = ContrastiveParameters.requireLabelSmoothing(labelSmoothing);
     }
 
     /** {@code ε}. */

@@ -100,12 +100,6 @@ final class GraphArguments {
         }
     }
 
-    static void requireLabelSmoothing(double labelSmoothing) {
-        if (!(labelSmoothing >= 0 && labelSmoothing <= 1)) {
-            throw new IllegalArgumentException("labelSmoothing must be in [0, 1], got " + labelSmoothing);
-        }
-    }
-
     /** Row count if known when the graph is built, else {@code -1}. */
     static long rows(SDVariable batch) {
         long[] shape = batch.getShape();

@@ -2,6 +2,7 @@ package io.github.gram4j.samediff;
 
 import java.util.List;
 
+import io.github.gram4j.core.ContrastiveParameters;
 import org.nd4j.autodiff.samediff.SDVariable;
 import org.nd4j.autodiff.samediff.SameDiff;
 
@@ -25,8 +26,8 @@ import org.nd4j.autodiff.samediff.SameDiff;
  */
 public final class SameDiffGramLoss extends ContrastiveGraphLoss {
 
-    /** GRAM's label smoothing. */
-    public static final double DEFAULT_LABEL_SMOOTHING = 0.1;
+    /** GRAM's label smoothing, 0.1 ({@link ContrastiveParameters#DEFAULT_LABEL_SMOOTHING}). */
+    public static final double DEFAULT_LABEL_SMOOTHING = ContrastiveParameters.DEFAULT_LABEL_SMOOTHING;
 
     /** The loss with GRAM's label smoothing, 0.1. */
     public SameDiffGramLoss() {

@@ -1,5 +1,6 @@
 package io.github.gram4j.samediff;
 
+import io.github.gram4j.core.ContrastiveParameters;
 import org.nd4j.autodiff.samediff.SDVariable;
 import org.nd4j.autodiff.samediff.SameDiff;
 import org.nd4j.linalg.api.buffer.DataType;
@@ -12,7 +13,7 @@ import org.nd4j.linalg.api.buffer.DataType;
 public final class SameDiffTemperatures {
 
     /** CLIP's clamp of the logit scale {@code exp(s)}. */
-    public static final double MAX_LOGIT_SCALE = 100.0;
+    public static final double MAX_LOGIT_SCALE = ContrastiveParameters.MAX_LOGIT_SCALE;
 
     private SameDiffTemperatures() {
     }

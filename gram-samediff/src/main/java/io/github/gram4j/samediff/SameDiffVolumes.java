@@ -4,7 +4,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 
-import io.github.gram4j.core.fast.VolumeTape;
+import io.github.gram4j.core.NumericalPolicy;
 import org.nd4j.autodiff.samediff.NameScope;
 import org.nd4j.autodiff.samediff.SDVariable;
 import org.nd4j.autodiff.samediff.SameDiff;
@@ -23,7 +23,7 @@ import org.nd4j.linalg.api.ops.impl.controlflow.compat.StopGradient;
  * {@code V = Π_m ρ_{m,j} · sqrt(|a_i|² − Σ_m w_{m,ij}²)}. SameDiff differentiates through every
  * step, so the graph has {@code K} GEMMs forward and {@code 2K} backward.
  *
- * <p><b>Degenerate floor.</b> As in gram-loss ({@link VolumeTape}), the gradient is taken through
+ * <p><b>Degenerate floor.</b> As in gram-loss ({@link NumericalPolicy}), the gradient is taken through
  * {@code max(s, η|a_i|²)} and {@code max(ρ_{m,j}, sqrt(η)|x_{m,j}|)}, {@code η = 64 ulp(1)} of the
  * dtype, so zero vectors, repeated modalities and anchors in the candidates' span give finite
  * gradients. The forward values are not floored: they equal gram-core's (a value-exact,
@@ -73,8 +73,8 @@ public final class SameDiffVolumes {
     /** The volume subgraph of already-validated inputs, in the current name scope. */
     static SDVariable build(SameDiff sd, SDVariable anchor, List<SDVariable> candidates) {
         DataType type = anchor.dataType();
-        double eta = VolumeTape.floor(type);
-        double tiny = type == DataType.DOUBLE ? Double.MIN_NORMAL : Float.MIN_NORMAL;
+        double eta = NumericalPolicy.degenerateFloor(type);
+        double tiny = NumericalPolicy.tiny(type);
 
         List<SDVariable> q = new ArrayList<>(candidates.size());
         SDVariable rhoProduct = null;

@@ -1,7 +1,6 @@
 package io.github.gram4j.samediff;
 
 import static io.github.gram4j.core.testing.ArrayAssert.assertAllFinite;
-import static io.github.gram4j.core.testing.ArrayAssert.assertArrayClose;
 import static io.github.gram4j.core.testing.ArrayAssert.assertRelative;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 

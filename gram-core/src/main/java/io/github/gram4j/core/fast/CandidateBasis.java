@@ -4,6 +4,7 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 
+import io.github.gram4j.core.NumericalPolicy;
 import io.github.gram4j.core.internal.HostArray;
 import io.github.gram4j.core.internal.HostRows;
 import io.github.gram4j.core.internal.RowOps;
@@ -61,7 +62,7 @@ public final class CandidateBasis {
     }
 
     private static double tiny(DataType type) {
-        return type == DataType.DOUBLE ? Double.MIN_NORMAL : Float.MIN_NORMAL;
+        return NumericalPolicy.tiny(type);
     }
 
     /** Gram–Schmidt per candidate row on the host, accumulated in double, rows in parallel. */

@@ -4,6 +4,7 @@ import java.util.ArrayList;
 import java.util.List;
 
 import io.github.gram4j.core.ModalityBatches;
+import io.github.gram4j.core.NumericalPolicy;
 import io.github.gram4j.core.internal.HostArray;
 import io.github.gram4j.core.internal.HostRows;
 import io.github.gram4j.core.internal.RowOps;
@@ -74,9 +75,14 @@ public final class VolumeTape {
         this.blockRows = blockRows;
     }
 
-    /** {@code η} for a dtype: 64 units in the last place of 1. */
+    /**
+     * {@code η} for a dtype: 64 units in the last place of 1 ({@link NumericalPolicy#degenerateFloor}).
+     *
+     * @param type the computation dtype
+     * @return {@code η}: 1.4e-14 for DOUBLE, 7.6e-6 otherwise
+     */
     public static double floor(DataType type) {
-        return 64 * (type == DataType.DOUBLE ? Math.ulp(1.0) : Math.ulp(1.0f));
+        return NumericalPolicy.degenerateFloor(type);
     }
 
     /** Runs the forward pass of the pairwise volume of validated batches. */
@@ -156,7 +162,7 @@ public final class VolumeTape {
         boolean contiguous = g.ordering() == 'c' && g.elementWiseStride() == 1;
         INDArray upstream = g.dataType() == type && contiguous ? g : g.castTo(type).dup('c');
         double eta = floor(type);
-        double tinySquare = type == DataType.DOUBLE ? Double.MIN_NORMAL : Float.MIN_NORMAL;
+        double tinySquare = NumericalPolicy.tiny(type);
         double[] sFloor = batches.anchorSquaredNorms().castTo(DataType.DOUBLE).toDoubleVector();
         for (int i = 0; i < sFloor.length; i++) {
             sFloor[i] = sFloor[i] >= tinySquare ? eta * sFloor[i] : 1.0;

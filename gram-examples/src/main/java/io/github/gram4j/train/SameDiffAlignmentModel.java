@@ -7,6 +7,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Random;
 
+import io.github.gram4j.core.ContrastiveParameters;
 import io.github.gram4j.metrics.RetrievalMetrics;
 import io.github.gram4j.samediff.SameDiffGramLoss;
 import org.nd4j.autodiff.samediff.SDVariable;
@@ -103,9 +104,7 @@ public final class SameDiffAlignmentModel {
             throw new IllegalArgumentException("initialTemperature must be finite and >= " + MIN_TEMPERATURE + ", got "
                     + initialTemperature);
         }
-        if (!(labelSmoothing >= 0 && labelSmoothing <= 1)) {
-            throw new IllegalArgumentException("labelSmoothing must be in [0, 1], got " + labelSmoothing);
-        }
+        ContrastiveParameters.requireLabelSmoothing(labelSmoothing);
 
         SameDiff sd = SameDiff.create();
         Random random = new Random(seed);

@@ -5,6 +5,7 @@ import java.util.List;
 import java.util.Random;
 
 import io.github.gram4j.core.GramVolumes;
+import io.github.gram4j.core.RowNormalization;
 import io.github.gram4j.loss.CosineInfoNce;
 import io.github.gram4j.loss.GramLoss;
 import io.github.gram4j.loss.LossResult;
@@ -111,8 +112,7 @@ public final class AlignmentTrainer {
 
     /** {@code normalize(features · head_m)}: modality {@code m}'s embeddings, {@code rows × sharedDim}. */
     public INDArray embed(int m, INDArray features) {
-        INDArray z = features.mmul(heads.get(m));
-        return z.divColumnVector(z.norm2(1).reshape(z.size(0), 1));
+        return RowNormalization.forward(features.mmul(heads.get(m)));
     }
 
     /**
@@ -132,7 +132,7 @@ public final class AlignmentTrainer {
             INDArray z = x.mmul(heads.get(m));
             features.add(x);
             projected.add(z);
-            embeddings.add(z.divColumnVector(z.norm2(1).reshape(z.size(0), 1)));
+            embeddings.add(RowNormalization.forward(z));
         }
         Temperature tau = Temperature.of(temperature());
         LossResult result = config.objective() == Objective.GRAM
@@ -142,7 +142,7 @@ public final class AlignmentTrainer {
         for (int m = 0; m < k; m++) {
             INDArray gradE = m == 0 ? result.gradAnchor() : result.gradCandidates().get(m - 1);
             INDArray gradHead = features.get(m).transpose().mmul(
-                    normalizeBackward(projected.get(m), embeddings.get(m), gradE));
+                    RowNormalization.backward(projected.get(m), embeddings.get(m), gradE));
             updaters.get(m).applyUpdater(gradHead, iteration, 0);
             heads.get(m).subi(gradHead);
         }
@@ -190,12 +190,6 @@ public final class AlignmentTrainer {
             ids[j] = j;
         }
         return ids;
-    }
-
-    /** {@code ∂L/∂z} for {@code e = z / |z|} row-wise, given {@code ∂L/∂e}. */
-    static INDArray normalizeBackward(INDArray z, INDArray e, INDArray gradE) {
-        INDArray along = e.mul(gradE).sum(1).reshape(z.size(0), 1);
-        return gradE.sub(e.mulColumnVector(along)).divColumnVector(z.norm2(1).reshape(z.size(0), 1));
     }
 
     private int[] sample(int population, int count) {

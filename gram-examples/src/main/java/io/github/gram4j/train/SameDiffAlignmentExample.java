@@ -4,6 +4,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 
+import io.github.gram4j.core.ContrastiveParameters;
 import io.github.gram4j.metrics.RetrievalMetrics;
 import org.nd4j.autodiff.listeners.At;
 import org.nd4j.autodiff.listeners.BaseListener;
@@ -72,9 +73,7 @@ public final class SameDiffAlignmentExample {
             if (!(learningRate > 0) || Double.isInfinite(learningRate)) {
                 throw new IllegalArgumentException("learningRate must be finite and > 0, got " + learningRate);
             }
-            if (!(labelSmoothing >= 0 && labelSmoothing <= 1)) {
-                throw new IllegalArgumentException("labelSmoothing must be in [0, 1], got " + labelSmoothing);
-            }
+            ContrastiveParameters.requireLabelSmoothing(labelSmoothing);
             if (!(initialTemperature >= SameDiffAlignmentModel.MIN_TEMPERATURE) || Double.isInfinite(initialTemperature)) {
                 throw new IllegalArgumentException("initialTemperature must be finite and >= "
                         + SameDiffAlignmentModel.MIN_TEMPERATURE + ", got " + initialTemperature);
