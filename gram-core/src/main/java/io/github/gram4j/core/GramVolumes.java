@@ -42,6 +42,7 @@ public final class GramVolumes {
      * The volume of one tuple of {@code k ≥ 2} vectors, the rows of {@code vectors}
      * ({@code k × d}); the seed's {@code simple_volume_computation} for any {@code k}.
      *
+     * @param vectors the {@code k ≥ 2} vectors of one tuple, {@code k × d}, one per row
      * @return {@code sqrt(|det(vectors·vectorsᵀ)|)}, computed in the array's dtype (FAST method)
      * @throws IllegalArgumentException if {@code vectors} is null, not 2-D, has fewer than 2 rows,
      *     no columns, a non-float dtype or a non-finite value
@@ -127,7 +128,13 @@ public final class GramVolumes {
         return FastVolume.volumesInto(batches, out);
     }
 
-    /** As {@link #pairwise(VolumeMethod, INDArray, INDArray...)} on already validated batches. */
+    /**
+     * As {@link #pairwise(VolumeMethod, INDArray, INDArray...)} on already validated batches.
+     *
+     * @param method FAST or REFERENCE
+     * @param batches validated inputs
+     * @return {@code B1 × B2}, in {@link ModalityBatches#dataType()}
+     */
     public static INDArray pairwise(VolumeMethod method, ModalityBatches batches) {
         if (method == null) {
             throw new IllegalArgumentException("method must not be null");

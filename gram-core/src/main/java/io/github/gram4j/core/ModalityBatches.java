@@ -55,6 +55,9 @@ public final class ModalityBatches {
     /**
      * Validates {@code anchor} ({@code B1 × d}) and the candidate batches ({@code B2 × d} each).
      *
+     * @param anchor {@code B1 × d}
+     * @param candidates {@code K ≥ 1} batches of {@code B2 × d}
+     * @return the validated batches, in their computation dtype
      * @throws IllegalArgumentException if an argument is null, not 2-D, empty, of a non-float
      *     dtype, of another dtype than the anchor, of another {@code d} than the anchor, of another
      *     {@code B2} than the first candidate batch, or holds a NaN or an infinity; or if no
@@ -80,6 +83,7 @@ public final class ModalityBatches {
      * @param anchor {@code B1 × d}
      * @param candidateNames one name per candidate batch, same order
      * @param candidates {@code K ≥ 1} batches of {@code B2 × d}
+     * @return the validated batches, in their computation dtype
      */
     public static ModalityBatches named(
             String anchorName, INDArray anchor, List<String> candidateNames, List<INDArray> candidates) {
@@ -140,6 +144,9 @@ public final class ModalityBatches {
      * The anchor of one validated input with the candidate batches of another, without validating
      * again (the gathered loss pairs local anchors with gathered candidates and vice versa).
      *
+     * @param anchors the validated input whose anchor is taken
+     * @param candidates the validated input whose candidate batches are taken
+     * @return {@code anchors}' anchor with {@code candidates}' candidate batches
      * @throws IllegalArgumentException if the two differ in {@code d}, dtype or candidate count
      */
     public static ModalityBatches pair(ModalityBatches anchors, ModalityBatches candidates) {
@@ -153,7 +160,12 @@ public final class ModalityBatches {
                 candidates.candidateSquaredNorms, anchors.dataType);
     }
 
-    /** The dtype GRAM computes in for inputs of {@code given}: FLOAT for HALF and BFLOAT16. */
+    /**
+     * The dtype GRAM computes in for inputs of {@code given}: FLOAT for HALF and BFLOAT16.
+     *
+     * @param given an input dtype
+     * @return FLOAT for HALF, BFLOAT16 and FLOAT; DOUBLE for DOUBLE; {@code given} otherwise
+     */
     public static DataType computeTypeFor(DataType given) {
         switch (given) {
             case DOUBLE:
@@ -168,57 +180,67 @@ public final class ModalityBatches {
         }
     }
 
-    /** The anchor batch, {@code B1 × d}, in {@link #dataType()}. */
+    /** {@return the anchor batch, {@code B1 × d}, in {@link #dataType()}} */
     public INDArray anchor() {
         return anchor;
     }
 
-    /** {@code |anchor_i|²} for every anchor row: {@code B1} entries, computed during validation. */
+    /** {@return {@code |anchor_i|²} for every anchor row: {@code B1} entries, computed during validation} */
     public INDArray anchorSquaredNorms() {
         return anchorSquaredNorms;
     }
 
-    /** {@code |candidates[m]_j|²} for every row of candidate batch {@code m}: {@code B2} entries. */
+    /**
+     * {@code |candidates[m]_j|²} for every row of candidate batch {@code m}, computed during validation.
+     *
+     * @param m the candidate batch, {@code 0 ≤ m < K}
+     * @return {@code B2} entries
+     */
     public INDArray candidateSquaredNorms(int m) {
         return candidateSquaredNorms.get(m);
     }
 
-    /** The {@code K = k − 1} candidate batches, {@code B2 × d} each, in {@link #dataType()}. */
+    /** {@return the {@code K = k − 1} candidate batches, {@code B2 × d} each, in {@link #dataType()}} */
     public List<INDArray> candidates() {
         return candidates;
     }
 
-    /** Candidate batch {@code m} (0-based), {@code B2 × d}. */
+    /**
+     * Candidate batch {@code m} (0-based).
+     *
+     * @param m the candidate batch, {@code 0 ≤ m < K}
+     * @return {@code B2 × d}, in {@link #dataType()}
+     */
     public INDArray candidate(int m) {
         return candidates.get(m);
     }
 
-    /** The computation dtype: FLOAT or DOUBLE. */
+    /** {@return the computation dtype: FLOAT or DOUBLE} */
     public DataType dataType() {
         return dataType;
     }
 
-    /** {@code k}: the number of vectors in one tuple (anchor + candidates), at least 2. */
+    /** {@return {@code k}: the number of vectors in one tuple (anchor + candidates), at least 2} */
     public int k() {
         return candidates.size() + 1;
     }
 
-    /** {@code K = k − 1}: the number of candidate batches. */
+    /** {@return {@code K = k − 1}: the number of candidate batches} */
     public int candidateModalities() {
         return candidates.size();
     }
 
-    /** {@code B1}: the number of anchor rows. */
+    /** {@return {@code B1}: the number of anchor rows} */
     public long anchorRows() {
         return anchor.size(0);
     }
 
-    /** {@code B2}: the number of rows of each candidate batch. */
+    /** {@return {@code B2}: the number of rows of each candidate batch} */
     public long candidateRows() {
         return candidates.get(0).size(0);
     }
 
-    /** {@code d}: the embedding dimension. */
+    /** {@return {@code d}: the embedding dimension} */
     public long dim() {
         return anchor.size(1);
     }

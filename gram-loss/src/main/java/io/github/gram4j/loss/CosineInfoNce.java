@@ -37,8 +37,10 @@ public final class CosineInfoNce {
     /**
      * The one-process loss and its gradients.
      *
+     * @param temperature {@code τ} (or its log-scale parametrisation)
      * @param anchor {@code bs × d}
      * @param candidate {@code bs × d}; row {@code i} is the positive of anchor row {@code i}
+     * @return the loss, per-row losses, cosine scores and gradients
      */
     public LossResult compute(Temperature temperature, INDArray anchor, INDArray candidate) {
         ModalityBatches batches = ModalityBatches.of(anchor, candidate);
@@ -60,7 +62,10 @@ public final class CosineInfoNce {
     /**
      * The gathered (distributed) loss on one rank; {@code batches} must hold one candidate batch.
      *
+     * @param temperature {@code τ} (or its log-scale parametrisation)
+     * @param batches this rank's local and gathered tensors and offset, one candidate batch
      * @param gatheredGradients also compute the gradients of the gathered tensors
+     * @return the loss, per-row losses, cosine scores and this rank's gradients
      */
     public LossResult compute(Temperature temperature, GatheredBatches batches, boolean gatheredGradients) {
         if (batches.local().candidateModalities() != 1) {

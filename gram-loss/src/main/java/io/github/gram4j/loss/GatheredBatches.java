@@ -43,6 +43,7 @@ public final class GatheredBatches {
      * @param gatheredAnchor {@code N × d}
      * @param gatheredCandidates {@code K} batches of {@code N × d}, same order as the local ones
      * @param offset this rank's first row in the gathered tensors ({@code rank · bs})
+     * @return the validated local and gathered batches with the offset
      * @throws IllegalArgumentException naming the argument and shapes: any {@link ModalityBatches}
      *     error, local and gathered batches of different count, {@code d} or dtype, local anchors
      *     and candidates of different {@code bs}, gathered anchors and candidates of different
@@ -82,17 +83,17 @@ public final class GatheredBatches {
         return new GatheredBatches(local, gathered, offset);
     }
 
-    /** The local batches ({@code bs} rows each). */
+    /** {@return the local batches ({@code bs} rows each)} */
     public ModalityBatches local() {
         return local;
     }
 
-    /** The gathered batches ({@code N} rows each). */
+    /** {@return the gathered batches ({@code N} rows each)} */
     public ModalityBatches gathered() {
         return gathered;
     }
 
-    /** This rank's first row in the gathered tensors; the targets are {@code offset + i}. */
+    /** {@return this rank's first row in the gathered tensors; the targets are {@code offset + i}} */
     public int offset() {
         return offset;
     }

@@ -55,7 +55,7 @@ public final class GramLoss {
         this.labelSmoothing = ContrastiveParameters.requireLabelSmoothing(labelSmoothing);
     }
 
-    /** {@code ε}. */
+    /** {@return {@code ε}} */
     public double labelSmoothing() {
         return labelSmoothing;
     }
@@ -63,6 +63,11 @@ public final class GramLoss {
     /**
      * The one-process loss value alone (no gradients): the forward pass, for evaluation and
      * logging. Same arguments and errors as {@link #compute(Temperature, INDArray, INDArray...)}.
+     *
+     * @param temperature {@code τ} (or its log-scale parametrisation)
+     * @param anchor {@code bs × d}
+     * @param candidates {@code K ≥ 1} batches of {@code bs × d}
+     * @return the loss {@code L}
      */
     public double value(Temperature temperature, INDArray anchor, INDArray... candidates) {
         ModalityBatches batches = ModalityBatches.of(anchor, candidates);
@@ -80,6 +85,7 @@ public final class GramLoss {
      * @param anchor {@code bs × d}
      * @param candidates {@code K ≥ 1} batches of {@code bs × d}; row {@code i} of every batch is
      *     the positive of anchor row {@code i}
+     * @return the loss, per-row losses, volumes and gradients
      * @throws IllegalArgumentException for invalid batches (see {@link ModalityBatches}) or
      *     candidate batches with another row count than the anchor
      */
@@ -104,6 +110,7 @@ public final class GramLoss {
      * @param batches this rank's local and gathered tensors and offset
      * @param gatheredGradients also compute {@code ∂L/∂gathered…} (for engines that gather with
      *     gradient and reduce the gradients back to their ranks); costs {@code 2K} more GEMMs
+     * @return the loss, per-row losses, volumes and this rank's gradients (and the gathered ones if asked)
      */
     public LossResult compute(Temperature temperature, GatheredBatches batches, boolean gatheredGradients) {
         ModalityBatches local = batches.local();

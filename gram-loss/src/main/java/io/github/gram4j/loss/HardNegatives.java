@@ -24,15 +24,24 @@ public final class HardNegatives {
     private HardNegatives() {
     }
 
-    /** The weights from a {@link GramLoss} result (its volumes) at the same temperature and offset. */
+    /**
+     * The weights from a {@link GramLoss} result (its volumes) at the same temperature and offset.
+     *
+     * @param result a {@link GramLoss} result
+     * @param temperature the temperature of that loss
+     * @param offset this rank's first row in the gathered tensors (0 on one process)
+     * @return the sampling weights of both directions
+     */
     public static Weights of(LossResult result, Temperature temperature, int offset) {
         return fromVolumes(result.anchorScores(), result.candidateScores(), temperature, offset);
     }
 
     /**
+     * @param temperature the temperature {@code τ}
      * @param anchorVolumes {@code bs × N}: local anchors against gathered candidates
      * @param candidateVolumes {@code N × bs}: gathered anchors against local candidates
      * @param offset this rank's first row in the gathered tensors (0 on one process)
+     * @return the sampling weights of both directions
      * @throws IllegalArgumentException if the shapes do not fit each other and the offset
      */
     public static Weights fromVolumes(INDArray anchorVolumes, INDArray candidateVolumes, Temperature temperature,

@@ -28,6 +28,12 @@ public record LossResult(double loss, INDArray rowLossesAnchorToCandidate, INDAr
         INDArray anchorScores, INDArray candidateScores, INDArray gradAnchor, List<INDArray> gradCandidates,
         double gradTemperature, INDArray gradGatheredAnchor, List<INDArray> gradGatheredCandidates) {
 
+    /**
+     * Copies the gradient lists into unmodifiable lists.
+     *
+     * @throws NullPointerException if {@code gradCandidates} or {@code gradGatheredCandidates} is
+     *     null or holds a null
+     */
     public LossResult {
         gradCandidates = List.copyOf(gradCandidates);
         gradGatheredCandidates = List.copyOf(gradGatheredCandidates);

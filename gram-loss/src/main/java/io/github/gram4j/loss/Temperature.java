@@ -35,6 +35,8 @@ public final class Temperature {
     /**
      * A plain temperature.
      *
+     * @param tau {@code τ}
+     * @return the temperature
      * @throws IllegalArgumentException unless {@code tau} is finite and positive
      */
     public static Temperature of(double tau) {
@@ -47,6 +49,8 @@ public final class Temperature {
     /**
      * A CLIP-style log-scale parameter {@code s}: {@code τ = 1 / min(exp(s), 100)}.
      *
+     * @param logitScale {@code s}
+     * @return the temperature {@code 1 / min(exp(s), 100)}
      * @throws IllegalArgumentException unless {@code logitScale} is finite
      */
     public static Temperature fromLogitScale(double logitScale) {
@@ -56,17 +60,17 @@ public final class Temperature {
         return new Temperature(1 / Math.min(Math.exp(logitScale), MAX_LOGIT_SCALE), logitScale, true);
     }
 
-    /** {@code τ}, the value the logits are divided by. */
+    /** {@return {@code τ}, the value the logits are divided by} */
     public double tau() {
         return tau;
     }
 
-    /** Whether this is the CLIP log-scale parametrisation. */
+    /** {@return whether this is the CLIP log-scale parametrisation} */
     public boolean isLogitScale() {
         return logParametrised;
     }
 
-    /** The learnable parameter: {@code τ} itself, or {@code s} for the log-scale form. */
+    /** {@return the learnable parameter: {@code τ} itself, or {@code s} for the log-scale form} */
     public double parameter() {
         return logParametrised ? logitScale : tau;
     }

@@ -22,6 +22,7 @@ public record DirectionMetrics(double recallAt1, double recallAt5, double recall
      * The metrics of the given ranks.
      *
      * @param ranks 1-based ranks, one per query; at least one
+     * @return R@1, R@5, R@10, median and mean rank
      * @throws IllegalArgumentException if {@code ranks} is null, empty, or holds a rank below 1
      */
     public static DirectionMetrics fromRanks(int[] ranks) {
@@ -60,7 +61,13 @@ public record DirectionMetrics(double recallAt1, double recallAt5, double recall
         return ((double) count / n) * 100.0;
     }
 
-    /** Recall at {@code k} ∈ {1, 5, 10}, in percent. */
+    /**
+     * Recall at {@code k} ∈ {1, 5, 10}, in percent.
+     *
+     * @param k 1, 5 or 10
+     * @return R@k in percent, 0–100
+     * @throws IllegalArgumentException for another {@code k}
+     */
     public double recallAt(int k) {
         switch (k) {
             case 1:
@@ -75,7 +82,7 @@ public record DirectionMetrics(double recallAt1, double recallAt5, double recall
         }
     }
 
-    /** {@code [R@1, R@5, R@10, MedR, MeanR]}, the layout of the fixtures' {@code a2c}/{@code c2a} files. */
+    /** {@return {@code [R@1, R@5, R@10, MedR, MeanR]}, the layout of the fixtures' {@code a2c}/{@code c2a} files} */
     public double[] toArray() {
         return new double[] {recallAt1, recallAt5, recallAt10, medianRank, meanRank};
     }

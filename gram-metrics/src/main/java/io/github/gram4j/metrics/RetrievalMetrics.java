@@ -24,7 +24,12 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  */
 public record RetrievalMetrics(DirectionMetrics anchorToCandidate, DirectionMetrics candidateToAnchor) {
 
-    /** @throws IllegalArgumentException if either direction is null */
+    /**
+     * @throws IllegalArgumentException if either direction is null
+     *
+     * @param anchorToCandidate the anchor→candidate metrics
+     * @param candidateToAnchor the candidate→anchor metrics
+     */
     public RetrievalMetrics {
         if (anchorToCandidate == null || candidateToAnchor == null) {
             throw new IllegalArgumentException("anchorToCandidate and candidateToAnchor must not be null");
@@ -36,6 +41,7 @@ public record RetrievalMetrics(DirectionMetrics anchorToCandidate, DirectionMetr
      *
      * @param scores {@code B × B}, floating-point, no NaN
      * @param order which end of the scores is best
+     * @return the metrics of both directions
      * @throws IllegalArgumentException as {@link RetrievalRanks#compute(INDArray, ScoreOrder)}
      */
     public static RetrievalMetrics compute(INDArray scores, ScoreOrder order) {
@@ -49,6 +55,7 @@ public record RetrievalMetrics(DirectionMetrics anchorToCandidate, DirectionMetr
      * @param order which end of the scores is best
      * @param anchorIds {@code B1} ids, each occurring in {@code candidateIds}
      * @param candidateIds {@code B2} ids, each occurring in {@code anchorIds}
+     * @return the metrics of both directions
      * @throws IllegalArgumentException as {@link RetrievalRanks#compute(INDArray, ScoreOrder, long[], long[])}
      */
     public static RetrievalMetrics compute(INDArray scores, ScoreOrder order, long[] anchorIds, long[] candidateIds) {

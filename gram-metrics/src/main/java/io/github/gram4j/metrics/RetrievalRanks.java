@@ -66,6 +66,7 @@ public final class RetrievalRanks {
      *
      * @param scores {@code B × B}, any floating-point dtype, no NaN
      * @param order which end of the scores is best
+     * @return the ranks of both directions
      * @throws IllegalArgumentException if an argument is null, {@code scores} is not a non-empty
      *     2-D floating-point matrix, is not square, or holds a NaN
      */
@@ -89,6 +90,7 @@ public final class RetrievalRanks {
      * @param order which end of the scores is best
      * @param anchorIds {@code B1} ids; every one must occur in {@code candidateIds}
      * @param candidateIds {@code B2} ids; every one must occur in {@code anchorIds}
+     * @return the ranks of both directions
      * @throws IllegalArgumentException naming the argument and the shapes, if an argument is null,
      *     {@code scores} is not a non-empty 2-D floating-point matrix, an id array's length does not
      *     match the scores, an anchor id has no candidate, a candidate id has no anchor, or a score
@@ -106,17 +108,17 @@ public final class RetrievalRanks {
         return new Counter(scores, order, positives, size[0], size[1], blockElements).run();
     }
 
-    /** Anchor→candidate: {@code B1} 1-based ranks, one per anchor row (a copy). */
+    /** {@return anchor→candidate: {@code B1} 1-based ranks, one per anchor row (a copy)} */
     public int[] anchorToCandidate() {
         return anchorToCandidate.clone();
     }
 
-    /** Candidate→anchor: {@code B2} 1-based ranks, one per candidate column (a copy). */
+    /** {@return candidate→anchor: {@code B2} 1-based ranks, one per candidate column (a copy)} */
     public int[] candidateToAnchor() {
         return candidateToAnchor.clone();
     }
 
-    /** The metrics of both directions. */
+    /** {@return the metrics of both directions} */
     public RetrievalMetrics metrics() {
         return new RetrievalMetrics(DirectionMetrics.fromRanks(anchorToCandidate),
                 DirectionMetrics.fromRanks(candidateToAnchor));
@@ -126,6 +128,9 @@ public final class RetrievalRanks {
      * Recall at any {@code k ≥ 1}: the percentage (0–100, not rounded) of {@code ranks} that are at
      * most {@code k}, {@code (count / n) · 100}.
      *
+     * @param ranks 1-based ranks
+     * @param k the cut-off
+     * @return R@k in percent, 0–100
      * @throws IllegalArgumentException if {@code ranks} is null or empty, or {@code k < 1}
      */
     public static double recallAt(int[] ranks, int k) {

@@ -18,6 +18,10 @@ public enum ScoreOrder {
     /**
      * Whether score {@code x} ranks strictly before score {@code y} in this order. Equal scores are
      * neither better nor worse; a NaN is never better.
+     *
+     * @param x a score
+     * @param y another score
+     * @return whether {@code x} is strictly better than {@code y}
      */
     public boolean isBetter(double x, double y) {
         return this == LOWER_IS_BETTER ? x < y : x > y;

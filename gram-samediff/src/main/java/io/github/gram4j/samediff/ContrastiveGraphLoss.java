@@ -22,7 +22,7 @@ abstract sealed class ContrastiveGraphLoss permits SameDiffGramLoss, SameDiffCos
         this.labelSmoothing = ContrastiveParameters.requireLabelSmoothing(labelSmoothing);
     }
 
-    /** {@code ε}. */
+    /** {@return {@code ε}} */
     public double labelSmoothing() {
         return labelSmoothing;
     }
@@ -52,6 +52,11 @@ abstract sealed class ContrastiveGraphLoss permits SameDiffGramLoss, SameDiffCos
      * As {@link #loss(SameDiff, String, SDVariable, GatheredVariables)} with a fixed temperature:
      * a constant {@code ⟨name⟩/tau} in the embeddings' dtype.
      *
+     * @param sd the graph
+     * @param name the loss variable's name
+     * @param tau {@code τ}, finite and positive
+     * @param batches this rank's local and gathered variables and offset
+     * @return the scalar loss variable {@code name}
      * @throws IllegalArgumentException as the variable-{@code τ} form, or for a {@code tau} that
      *     is not finite and positive
      */

@@ -45,6 +45,7 @@ public final class GatheredVariables {
      * @param gatheredCandidates {@code K} batches of {@code N × d}, in the order of the local ones
      * @param offset this rank's first gathered row ({@code rank · bs}), {@code ≥ 0} and, when
      *     {@code N} is known, {@code ≤ N − bs}
+     * @return the checked local and gathered variables with the offset
      * @throws IllegalArgumentException naming the argument and shapes: the checks of
      *     {@link SameDiffVolumes}, different counts of local and gathered batches, an unknown or
      *     mismatched {@code bs}, mismatched known {@code N}, or an offset out of range
@@ -87,32 +88,32 @@ public final class GatheredVariables {
                 List.copyOf(gatheredCandidates), (int) bs, offset);
     }
 
-    /** {@code bs × d}. */
+    /** {@return {@code bs × d}} */
     public SDVariable localAnchor() {
         return localAnchor;
     }
 
-    /** {@code K} batches of {@code bs × d}. */
+    /** {@return {@code K} batches of {@code bs × d}} */
     public List<SDVariable> localCandidates() {
         return localCandidates;
     }
 
-    /** {@code N × d}. */
+    /** {@return {@code N × d}} */
     public SDVariable gatheredAnchor() {
         return gatheredAnchor;
     }
 
-    /** {@code K} batches of {@code N × d}. */
+    /** {@return {@code K} batches of {@code N × d}} */
     public List<SDVariable> gatheredCandidates() {
         return gatheredCandidates;
     }
 
-    /** {@code bs}, the local row count. */
+    /** {@return {@code bs}, the local row count} */
     public int batchSize() {
         return batchSize;
     }
 
-    /** This rank's first row in the gathered tensors. */
+    /** {@return this rank's first row in the gathered tensors} */
     public int offset() {
         return offset;
     }

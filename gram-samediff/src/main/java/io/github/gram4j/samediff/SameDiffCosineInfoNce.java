@@ -31,10 +31,12 @@ public final class SameDiffCosineInfoNce extends ContrastiveGraphLoss {
     /**
      * Adds the one-process loss to {@code sd}.
      *
+     * @param sd the graph
      * @param name the loss variable's name (a scalar)
      * @param tau the temperature, a scalar
      * @param anchor {@code B × d}, FLOAT or DOUBLE
      * @param candidate {@code B × d}; row {@code i} is the positive of anchor row {@code i}
+     * @return the scalar loss variable {@code name}
      * @throws IllegalArgumentException as {@link SameDiffGramLoss#loss(SameDiff, String, SDVariable,
      *     SDVariable, SDVariable...)}
      */
@@ -48,6 +50,12 @@ public final class SameDiffCosineInfoNce extends ContrastiveGraphLoss {
      * As {@link #loss(SameDiff, String, SDVariable, SDVariable, SDVariable)} with a fixed
      * temperature (a constant {@code ⟨name⟩/tau}; CLIP starts from 0.07 and learns it).
      *
+     * @param sd the graph
+     * @param name the loss variable's name
+     * @param tau {@code τ}, finite and positive
+     * @param anchor {@code B × d}, FLOAT or DOUBLE
+     * @param candidate {@code B × d}; row {@code i} is the positive of anchor row {@code i}
+     * @return the scalar loss variable {@code name}
      * @throws IllegalArgumentException as the variable-{@code τ} form, or for a {@code tau} that
      *     is not finite and positive
      */

@@ -69,6 +69,12 @@ public final class SameDiffGramLoss extends ContrastiveGraphLoss {
      * temperature: a constant {@code ⟨name⟩/tau} in the embeddings' dtype (GRAM's value is
      * {@code 0.07}; make {@code τ} a variable to learn it as GRAM does).
      *
+     * @param sd the graph
+     * @param name the loss variable's name
+     * @param tau {@code τ}, finite and positive
+     * @param anchor {@code B1 × d}, FLOAT or DOUBLE
+     * @param candidates {@code K ≥ 1} batches of {@code B2 × d}
+     * @return the scalar loss variable {@code name}
      * @throws IllegalArgumentException as the variable-{@code τ} form, or for a {@code tau} that
      *     is not finite and positive
      */

@@ -24,6 +24,7 @@ public final class SameDiffTemperatures {
      * @param sd the graph
      * @param name the temperature variable's name
      * @param logitScale a scalar variable (CLIP initialises it to {@code log(1/0.07)})
+     * @return the variable {@code name} holding {@code τ}
      * @throws IllegalArgumentException for a null, foreign, non-floating-point or non-scalar
      *     {@code logitScale}
      */

@@ -57,7 +57,15 @@ public final class SameDiffVolumes {
         return volumes(sd, name, anchor, candidates == null ? null : Arrays.asList(candidates));
     }
 
-    /** As {@link #volumes(SameDiff, String, SDVariable, SDVariable...)}, candidates as a list. */
+    /**
+     * As {@link #volumes(SameDiff, String, SDVariable, SDVariable...)}, candidates as a list.
+     *
+     * @param sd the graph
+     * @param name the volume variable's name
+     * @param anchor {@code B1 × d}, FLOAT or DOUBLE
+     * @param candidates {@code K ≥ 1} batches of {@code B2 × d}
+     * @return the {@code B1 × B2} volume variable {@code name}
+     */
     public static SDVariable volumes(SameDiff sd, String name, SDVariable anchor, List<SDVariable> candidates) {
         GraphArguments.requireGraph(sd);
         GraphArguments.requireName(name);

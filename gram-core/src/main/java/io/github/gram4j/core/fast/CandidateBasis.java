@@ -52,6 +52,7 @@ public final class CandidateBasis {
      * ND4J's buffers are host memory (CPU backend); otherwise with ND4J ops vectorised over rows.
      *
      * @param candidates {@code K ≥ 1} validated batches, {@code B2 × d} each, FLOAT or DOUBLE
+     * @return the orthonormal bases and residual norms of every candidate row
      */
     public static CandidateBasis of(List<INDArray> candidates) {
         return of(candidates, HostArray.available());
@@ -157,17 +158,27 @@ public final class CandidateBasis {
         return new CandidateBasis(Collections.unmodifiableList(qs), Collections.unmodifiableList(rhos), r, product);
     }
 
-    /** {@code K}: the number of candidate modalities. */
+    /** {@return {@code K}: the number of candidate modalities} */
     public int size() {
         return q.size();
     }
 
-    /** {@code Q_m}: row {@code j} is the unit vector {@code q_{m,j}}, {@code B2 × d}. */
+    /**
+     * {@code Q_m}: row {@code j} is the unit vector {@code q_{m,j}}, {@code B2 × d}.
+     *
+     * @param m the candidate modality, {@code 0 ≤ m < K}
+     * @return {@code Q_m}, {@code B2 × d}
+     */
     public INDArray q(int m) {
         return q.get(m);
     }
 
-    /** {@code ρ_m}: the {@code B2} residual norms {@code ρ_{m,j}} (the diagonal of {@code R_j}). */
+    /**
+     * {@code ρ_m}: the {@code B2} residual norms {@code ρ_{m,j}} (the diagonal of {@code R_j}).
+     *
+     * @param m the candidate modality, {@code 0 ≤ m < K}
+     * @return {@code ρ_m}, {@code B2} entries
+     */
     public INDArray rho(int m) {
         return rho.get(m);
     }
@@ -176,6 +187,9 @@ public final class CandidateBasis {
      * Entry {@code (l, m)} of every {@code R_j} as a {@code B2} vector, {@code l ≤ m}:
      * {@code r_{lm,j} = q_{l,j}·x_{m,j}}; the diagonal is {@link #rho}.
      *
+     * @param l the row of {@code R_j}, {@code 0 ≤ l ≤ m}
+     * @param m the column of {@code R_j}, {@code m < K}
+     * @return {@code r_{lm,j}} for every {@code j}, {@code B2} entries
      * @throws IllegalArgumentException if {@code l > m} (those entries are zero)
      */
     public INDArray r(int l, int m) {
@@ -185,7 +199,7 @@ public final class CandidateBasis {
         return r[l][m];
     }
 
-    /** {@code Π_m ρ_{m,j}} for every candidate row: {@code sqrt(det C_j)}, a {@code B2} vector. */
+    /** {@return {@code Π_m ρ_{m,j}} for every candidate row: {@code sqrt(det C_j)}, a {@code B2} vector} */
     public INDArray rhoProduct() {
         return rhoProduct;
     }

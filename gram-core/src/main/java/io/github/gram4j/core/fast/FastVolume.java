@@ -36,6 +36,9 @@ public final class FastVolume {
      * The {@code B1 × B2} volume matrix of validated batches, c-order, in
      * {@link ModalityBatches#dataType()}. The result is allocated in the caller's current
      * workspace, if one is active, like any ND4J op result.
+     *
+     * @param batches validated inputs
+     * @return {@code V}, {@code B1 × B2}
      */
     public static INDArray volumes(ModalityBatches batches) {
         return volumes(batches, HostArray.available(), VolumeEpilogue.forBackend(), SCRATCH_ELEMENTS);
@@ -44,6 +47,10 @@ public final class FastVolume {
     /**
      * Writes the volume matrix of validated batches into {@code out} ({@code B1 × B2}, c-contiguous,
      * {@link ModalityBatches#dataType()}; the caller checks it) and returns it.
+     *
+     * @param batches validated inputs
+     * @param out the result, {@code B1 × B2}, c-contiguous, in the batches' dtype
+     * @return {@code out}, holding {@code V}
      */
     public static INDArray volumesInto(ModalityBatches batches, INDArray out) {
         return volumesInto(batches, out, HostArray.available(), VolumeEpilogue.forBackend(), SCRATCH_ELEMENTS);

@@ -12,6 +12,11 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  */
 public record VolumeGradients(INDArray anchor, List<INDArray> candidates) {
 
+    /**
+     * Copies {@code candidates} into an unmodifiable list.
+     *
+     * @throws NullPointerException if {@code candidates} is null or holds a null
+     */
     public VolumeGradients {
         candidates = List.copyOf(candidates);
     }

@@ -85,7 +85,12 @@ public final class VolumeTape {
         return NumericalPolicy.degenerateFloor(type);
     }
 
-    /** Runs the forward pass of the pairwise volume of validated batches. */
+    /**
+     * Runs the forward pass of the pairwise volume of validated batches.
+     *
+     * @param batches validated inputs
+     * @return the tape: {@code V} and what the backward needs
+     */
     public static VolumeTape record(ModalityBatches batches) {
         return record(batches, HostArray.available(), TAPE_ELEMENTS);
     }
@@ -135,12 +140,12 @@ public final class VolumeTape {
         return new VolumeTape(batches, basis, w, s, volumes, onHost, (int) b1);
     }
 
-    /** {@code V}, {@code B1 × B2}, in the batches' dtype. */
+    /** {@return {@code V}, {@code B1 × B2}, in the batches' dtype} */
     public INDArray volumes() {
         return volumes;
     }
 
-    /** The validated inputs this tape was recorded on. */
+    /** {@return the validated inputs this tape was recorded on} */
     public ModalityBatches batches() {
         return batches;
     }
@@ -148,8 +153,10 @@ public final class VolumeTape {
     /**
      * Back-propagates {@code g = ∂L/∂V} ({@code B1 × B2}, the batches' dtype).
      *
+     * @param g {@code ∂L/∂V}, {@code B1 × B2}, in the batches' dtype
      * @param anchorGradient whether to compute {@code ∂L/∂anchor}
      * @param candidateGradients whether to compute {@code ∂L/∂candidates[m]}
+     * @return {@code ∂L/∂anchor} and {@code ∂L/∂candidates[m]} (null where not asked for)
      */
     public VolumeGradients backward(INDArray g, boolean anchorGradient, boolean candidateGradients) {
         long b1 = batches.anchorRows();

@@ -15,7 +15,12 @@ public final class ReferenceVolume {
     private ReferenceVolume() {
     }
 
-    /** The {@code (B1, B2, k, k)} Gram tensor in the batches' dtype, c-order. */
+    /**
+     * The {@code (B1, B2, k, k)} Gram tensor in the batches' dtype, c-order.
+     *
+     * @param batches validated inputs
+     * @return {@code G}, {@code (B1, B2, k, k)}
+     */
     public static INDArray gramTensor(ModalityBatches batches) {
         GramEntries entries = GramEntries.of(batches);
         int k = entries.k();
@@ -32,7 +37,12 @@ public final class ReferenceVolume {
         return toType(Nd4j.create(tensor, new long[] {b1, b2, k, k}, DataType.DOUBLE), batches.dataType());
     }
 
-    /** The {@code B1 × B2} matrix {@code sqrt(|det G_ij|)} in the batches' dtype, c-order. */
+    /**
+     * The {@code B1 × B2} matrix {@code sqrt(|det G_ij|)} in the batches' dtype, c-order.
+     *
+     * @param batches validated inputs
+     * @return {@code V}, {@code B1 × B2}
+     */
     public static INDArray volumes(ModalityBatches batches) {
         GramEntries entries = GramEntries.of(batches);
         int k = entries.k();
