@@ -60,6 +60,49 @@ public final class CosineInfoNce {
     }
 
     /**
+     * The one-process loss value alone (no gradients), for evaluation, logging and finite
+     * differences. Same arguments and errors as {@link #compute(Temperature, INDArray, INDArray)}.
+     *
+     * @param temperature {@code τ} (or its log-scale parametrisation)
+     * @param anchor {@code bs × d}
+     * @param candidate {@code bs × d}; row {@code i} is the positive of anchor row {@code i}
+     * @return the loss {@code L}, the same as {@code compute(temperature, anchor, candidate).loss()}
+     */
+    public double value(Temperature temperature, INDArray anchor, INDArray candidate) {
+        ModalityBatches batches = ModalityBatches.of(anchor, candidate);
+        GramLoss.requirePairedRows(batches);
+        try (MemoryWorkspace ignored = Workspaces.open(GramLoss.WORKSPACE)) {
+            INDArray s = Nd4j.gemm(batches.anchor(), batches.candidate(0), false, true);
+            return BidirectionalCrossEntropy.paired(s, 1, temperature.tau(), labelSmoothing).loss;
+        }
+    }
+
+    /**
+     * The gathered loss value on one rank alone (no gradients). Same arguments and errors as
+     * {@link #compute(Temperature, GatheredBatches, boolean)}.
+     *
+     * @param temperature {@code τ} (or its log-scale parametrisation)
+     * @param batches this rank's local and gathered tensors and offset, one candidate batch
+     * @return the loss {@code L}, the same as {@code compute(temperature, batches, false).loss()}
+     */
+    public double value(Temperature temperature, GatheredBatches batches) {
+        requireOneCandidateBatch(batches);
+        try (MemoryWorkspace ignored = Workspaces.open(GramLoss.WORKSPACE)) {
+            INDArray s1 = Nd4j.gemm(batches.local().anchor(), batches.gathered().candidate(0), false, true);
+            INDArray s2 = Nd4j.gemm(batches.gathered().anchor(), batches.local().candidate(0), false, true);
+            return BidirectionalCrossEntropy.compute(s1, Transposes.transposed(s2), 1, temperature.tau(), labelSmoothing,
+                    batches.offset()).loss;
+        }
+    }
+
+    private static void requireOneCandidateBatch(GatheredBatches batches) {
+        if (batches.local().candidateModalities() != 1) {
+            throw new IllegalArgumentException("the cosine InfoNCE loss takes exactly one candidate batch, got "
+                    + batches.local().candidateModalities());
+        }
+    }
+
+    /**
      * The gathered (distributed) loss on one rank; {@code batches} must hold one candidate batch.
      *
      * @param temperature {@code τ} (or its log-scale parametrisation)
@@ -68,10 +111,7 @@ public final class CosineInfoNce {
      * @return the loss, per-row losses, cosine scores and this rank's gradients
      */
     public LossResult compute(Temperature temperature, GatheredBatches batches, boolean gatheredGradients) {
-        if (batches.local().candidateModalities() != 1) {
-            throw new IllegalArgumentException("the cosine InfoNCE loss takes exactly one candidate batch, got "
-                    + batches.local().candidateModalities());
-        }
+        requireOneCandidateBatch(batches);
         INDArray a = batches.local().anchor();
         INDArray x = batches.local().candidate(0);
         INDArray ga = batches.gathered().anchor();

@@ -132,6 +132,26 @@ public final class GramLoss {
         }
     }
 
+    /**
+     * The gathered loss value on one rank alone (no gradients): the two volume matrices and the
+     * cross-entropy, no tape and no backward, for evaluation, logging and finite differences.
+     * Same arguments and errors as {@link #compute(Temperature, GatheredBatches, boolean)}.
+     *
+     * @param temperature {@code τ} (or its log-scale parametrisation)
+     * @param batches this rank's local and gathered tensors and offset
+     * @return the loss {@code L}, the same as {@code compute(temperature, batches, false).loss()}
+     */
+    public double value(Temperature temperature, GatheredBatches batches) {
+        ModalityBatches anchorsVsGathered = ModalityBatches.pair(batches.local(), batches.gathered());
+        ModalityBatches gatheredVsCandidates = ModalityBatches.pair(batches.gathered(), batches.local());
+        try (MemoryWorkspace ignored = Workspaces.open(WORKSPACE)) {
+            INDArray v1 = FastVolume.volumes(anchorsVsGathered);
+            INDArray v2 = FastVolume.volumes(gatheredVsCandidates);
+            return BidirectionalCrossEntropy.compute(v1, Transposes.transposed(v2), -1, temperature.tau(),
+                    labelSmoothing, batches.offset()).loss;
+        }
+    }
+
     static void requirePairedRows(ModalityBatches batches) {
         if (batches.anchorRows() != batches.candidateRows()) {
             throw new IllegalArgumentException("anchor has " + batches.anchorRows() + " rows but candidates[0] has "

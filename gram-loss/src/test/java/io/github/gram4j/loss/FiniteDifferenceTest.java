@@ -23,7 +23,8 @@ import org.nd4j.linalg.factory.Nd4j;
  * small random problems: every coordinate of every input, and the temperature parameter, for both
  * forms and both losses. Step {@code h = 1e-6}: truncation error {@code O(h²) ≈ 1e-12}, rounding
  * {@code O(ulp/h) ≈ 1e-10} of the loss; the bound 1e-6 (relative to the largest gradient entry)
- * leaves margin for both.
+ * leaves margin for both. The differences are taken of the forward-only {@code value} entries (no
+ * tape, no backward per perturbation), which are first checked to equal {@code compute(…).loss()}.
  */
 class FiniteDifferenceTest {
 
@@ -75,23 +76,25 @@ class FiniteDifferenceTest {
         GramLoss loss = new GramLoss(0.1);
         double tau = 0.2;
         LossResult r = loss.compute(Temperature.of(tau), anchor, xs.toArray(INDArray[]::new));
+        assertEquals(r.loss(), loss.value(Temperature.of(tau), anchor, xs.toArray(INDArray[]::new)), 1e-14 * r.loss(),
+                "value = compute(…).loss()");
         assertArrayClose("anchor", r.gradAnchor(),
-                numericGradient(anchor, a -> loss.compute(Temperature.of(tau), a, xs.toArray(INDArray[]::new)).loss()),
+                numericGradient(anchor, a -> loss.value(Temperature.of(tau), a, xs.toArray(INDArray[]::new))),
                 TOLERANCE);
         for (int m = 0; m < xs.size(); m++) {
             int mm = m;
             assertArrayClose("candidates[" + m + "]", r.gradCandidates().get(m), numericGradient(xs.get(m), x -> {
                 INDArray[] copy = xs.toArray(INDArray[]::new);
                 copy[mm] = x;
-                return loss.compute(Temperature.of(tau), anchor, copy).loss();
+                return loss.value(Temperature.of(tau), anchor, copy);
             }), TOLERANCE);
         }
-        double dTau = numericDerivative(t -> loss.compute(Temperature.of(t), anchor, xs.toArray(INDArray[]::new)).loss(), tau);
+        double dTau = numericDerivative(t -> loss.value(Temperature.of(t), anchor, xs.toArray(INDArray[]::new)), tau);
         assertEquals(dTau, r.gradTemperature(), TOLERANCE * Math.abs(dTau), "dL/dtau");
         double s = Math.log(1 / tau);
         LossResult rs = loss.compute(Temperature.fromLogitScale(s), anchor, xs.toArray(INDArray[]::new));
         double dS = numericDerivative(
-                x -> loss.compute(Temperature.fromLogitScale(x), anchor, xs.toArray(INDArray[]::new)).loss(), s);
+                x -> loss.value(Temperature.fromLogitScale(x), anchor, xs.toArray(INDArray[]::new)), s);
         assertEquals(dS, rs.gradTemperature(), TOLERANCE * Math.abs(dS), "dL/ds");
     }
 
@@ -113,8 +116,10 @@ class FiniteDifferenceTest {
         }
         GramLoss loss = new GramLoss(0.1);
         Temperature t = Temperature.of(0.3);
-        LossResult r = loss.compute(t, GatheredBatches.of(localAnchor, local, gatheredAnchor, gathered, offset), true);
-        ToDoubleFunction<GatheredBatches> value = b -> loss.compute(t, b, false).loss();
+        GatheredBatches batches = GatheredBatches.of(localAnchor, local, gatheredAnchor, gathered, offset);
+        LossResult r = loss.compute(t, batches, true);
+        assertEquals(r.loss(), loss.value(t, batches), 1e-14 * r.loss(), "value = compute(…).loss()");
+        ToDoubleFunction<GatheredBatches> value = b -> loss.value(t, b);
         assertArrayClose("local anchor", r.gradAnchor(), numericGradient(localAnchor,
                 a -> value.applyAsDouble(GatheredBatches.of(a, local, gatheredAnchor, gathered, offset))), TOLERANCE);
         assertArrayClose("gathered anchor", r.gradGatheredAnchor(), numericGradient(gatheredAnchor,
@@ -133,8 +138,7 @@ class FiniteDifferenceTest {
                         return value.applyAsDouble(GatheredBatches.of(localAnchor, local, gatheredAnchor, copy, offset));
                     }), TOLERANCE);
         }
-        double dTau = numericDerivative(x -> loss.compute(Temperature.of(x),
-                GatheredBatches.of(localAnchor, local, gatheredAnchor, gathered, offset), false).loss(), 0.3);
+        double dTau = numericDerivative(x -> loss.value(Temperature.of(x), batches), 0.3);
         assertEquals(dTau, r.gradTemperature(), TOLERANCE * Math.abs(dTau), "dL/dtau");
     }
 
@@ -146,15 +150,18 @@ class FiniteDifferenceTest {
         CosineInfoNce loss = new CosineInfoNce(0.1);
         Temperature t = Temperature.of(0.5);
         LossResult r = loss.compute(t, a, x);
-        assertArrayClose("anchor", r.gradAnchor(), numericGradient(a, v -> loss.compute(t, v, x).loss()), TOLERANCE);
-        assertArrayClose("candidate", r.gradCandidates().get(0), numericGradient(x, v -> loss.compute(t, a, v).loss()),
+        assertEquals(r.loss(), loss.value(t, a, x), 1e-14 * r.loss(), "value = compute(…).loss()");
+        assertArrayClose("anchor", r.gradAnchor(), numericGradient(a, v -> loss.value(t, v, x)), TOLERANCE);
+        assertArrayClose("candidate", r.gradCandidates().get(0), numericGradient(x, v -> loss.value(t, a, v)),
                 TOLERANCE);
-        assertEquals(numericDerivative(v -> loss.compute(Temperature.of(v), a, x).loss(), 0.5), r.gradTemperature(), 1e-6);
+        assertEquals(numericDerivative(v -> loss.value(Temperature.of(v), a, x), 0.5), r.gradTemperature(), 1e-6);
 
         INDArray ga = gaussian(random, 8, 5);
         INDArray gx = gaussian(random, 8, 5);
         LossResult g = loss.compute(t, GatheredBatches.of(a, List.of(x), ga, List.of(gx), 4), true);
-        ToDoubleFunction<GatheredBatches> value = b -> loss.compute(t, b, false).loss();
+        assertEquals(g.loss(), loss.value(t, GatheredBatches.of(a, List.of(x), ga, List.of(gx), 4)), 1e-14 * g.loss(),
+                "value = compute(…).loss()");
+        ToDoubleFunction<GatheredBatches> value = b -> loss.value(t, b);
         assertArrayClose("gathered anchor", g.gradGatheredAnchor(),
                 numericGradient(ga, v -> value.applyAsDouble(GatheredBatches.of(a, List.of(x), v, List.of(gx), 4))),
                 TOLERANCE);

@@ -86,6 +86,19 @@ public final class VolumeTape {
     }
 
     /**
+     * Anchor rows per backward block: {@code B1} when the whole tape is kept, fewer when the tape
+     * keeps only {@code V} and the backward recomputes it in blocks (for tests).
+     */
+    int blockRows() {
+        return w == null ? blockRows : (int) batches.anchorRows();
+    }
+
+    /** Whether the tape keeps only {@code V} and the backward recomputes in blocks (for tests). */
+    boolean blockwise() {
+        return w == null;
+    }
+
+    /**
      * Runs the forward pass of the pairwise volume of validated batches.
      *
      * @param batches validated inputs

@@ -2,6 +2,7 @@ package io.github.gram4j.core.fast;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.Random;
@@ -90,10 +91,19 @@ class VolumeTapeTest {
         double tolerance = type == DataType.DOUBLE ? 1e-13 : 1e-6;
         try (MemoryWorkspace ignored = Workspaces.open("gram4j.test.tape.blocks")) {
             VolumeTape whole = VolumeTape.record(batches, true, VolumeTape.TAPE_ELEMENTS);
+            assertFalse(whole.blockwise(), "the reference keeps the whole tape");
             VolumeGradients expected = whole.backward(g, true, true);
-            // blocks of 3 anchor rows (the last one ragged), then of 1 row
-            for (long budget : new long[] {3L * (3L * (k - 1) + 3) * b2, 1L}) {
+            // Blocks of 3 anchor rows (the last one ragged), then of 1 row. A block of r rows uses
+            // r·(2K + 3)·B2 elements; every case has (K + 2)·B1 > 3·(2K + 3), so both budgets are
+            // below the whole tape's (K + 2)·B1·B2 and the tape really is blockwise (checked).
+            int kk = k - 1;
+            long[] budgets = {3L * (2L * kk + 3) * b2, 1L};
+            int[] rows = {3, 1};
+            for (int i = 0; i < budgets.length; i++) {
+                long budget = budgets[i];
                 VolumeTape blocked = VolumeTape.record(batches, true, budget);
+                assertTrue(blocked.blockwise(), "budget " + budget + " must make the tape blockwise");
+                assertEquals(rows[i], blocked.blockRows(), "anchor rows per block, budget " + budget);
                 assertTrue(maxRelative(blocked.volumes(), whole.volumes()) <= tolerance, "volumes, budget " + budget);
                 VolumeGradients actual = blocked.backward(g, true, true);
                 double e = maxRelative(actual.anchor(), expected.anchor());
