@@ -29,8 +29,10 @@ import org.nd4j.linalg.factory.Nd4j;
  *   L  = GRAM loss(τ'; anchor e_0; candidates e_1 … e_{k−1})   "loss", FLOAT scalar
  * </pre>
  * Every op is differentiable in SameDiff. The row normalisation multiplies by the reciprocal of
- * the row norm instead of dividing by it (ND4J 1.0.0-M2.1's division backward gets the gradient
- * of a broadcast divisor wrong); the epsilon only matters for an all-zero projection. The clamp
+ * the row norm instead of dividing by it, the form gram-samediff uses throughout (ND4J 1.0.0-M2.1's
+ * division backward gets the gradient of a broadcast scalar divisor wrong; a row-norm divisor is
+ * fine in this version: {@code SameDiffWorkaroundsTest}); the epsilon only matters for an all-zero
+ * projection. The clamp
  * {@code max(τ, 0.01)} keeps the temperature the loss sees at or above
  * {@link #MIN_TEMPERATURE}; while the variable is below it, its gradient is 0 (as with CLIP's
  * clamped logit scale).
