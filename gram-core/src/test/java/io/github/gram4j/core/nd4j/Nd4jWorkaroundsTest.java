@@ -88,8 +88,11 @@ class Nd4jWorkaroundsTest {
         File f = npy(dir, "big_endian", "{'descr': '>f8', 'fortran_order': False, 'shape': (2, 2), }",
                 doubles(ByteOrder.BIG_ENDIAN, 1, 2, 3, 4));
         // In a child JVM: in this one, the bug would end the test run.
+        // (run in the temporary folder, no core dump, any crash report kept there)
         Process child = new ProcessBuilder(new File(System.getProperty("java.home"), "bin/java").getPath(),
+                "-XX:-CreateCoredumpOnCrash", "-XX:ErrorFile=" + dir.resolve("hs_err_%p.log"),
                 "-cp", System.getProperty("java.class.path"), ReadNpy.class.getName(), f.getPath())
+                .directory(dir.toFile())
                 .redirectErrorStream(true)
                 .redirectOutput(dir.resolve("child.log").toFile())
                 .start();
