@@ -4,6 +4,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
 
+import io.github.gram4j.core.ContrastiveParameters;
 import io.github.gram4j.core.GramVolumes;
 import io.github.gram4j.core.RowNormalization;
 import io.github.gram4j.loss.CosineInfoNce;
@@ -54,13 +55,12 @@ public final class AlignmentTrainer {
 
         /** Checks the ranges. */
         public Config {
-            if (sharedDim < 1 || batchSize < 2 || !(learningRate > 0) || !(initialTemperature > 0)
-                    || !(labelSmoothing >= 0 && labelSmoothing <= 1) || objective == null) {
+            if (sharedDim < 1 || batchSize < 2 || !(learningRate > 0) || !(initialTemperature > 0) || objective == null) {
                 throw new IllegalArgumentException("need sharedDim >= 1, batchSize >= 2, learningRate > 0,"
-                        + " initialTemperature > 0, 0 <= labelSmoothing <= 1 and an objective; got " + sharedDim + ", "
-                        + batchSize + ", " + learningRate + ", " + initialTemperature + ", " + labelSmoothing + ", "
-                        + objective);
+                        + " initialTemperature > 0 and an objective; got " + sharedDim + ", " + batchSize + ", "
+                        + learningRate + ", " + initialTemperature + ", " + objective);
             }
+            ContrastiveParameters.requireLabelSmoothing(labelSmoothing);
         }
     }
 

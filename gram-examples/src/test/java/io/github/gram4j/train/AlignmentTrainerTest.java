@@ -19,6 +19,16 @@ class AlignmentTrainerTest {
     }
 
     @Test
+    void trainerConfigChecksItsRanges() {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> new AlignmentTrainer.Config(32, 64, 1e-2, 1.5, 0.07, Objective.GRAM, 3));
+        assertEquals("labelSmoothing must be in [0, 1], got 1.5", e.getMessage());
+        e = assertThrows(IllegalArgumentException.class,
+                () -> new AlignmentTrainer.Config(32, 1, 1e-2, 0.1, 0.07, Objective.GRAM, 3));
+        assertTrue(e.getMessage().contains("batchSize >= 2"), e.getMessage());
+    }
+
+    @Test
     void syntheticDataIsDeterministicShapedAndSplit() {
         Config c = new Config(200, 3, 16, 24, 1.5, 0.3, 2, 0.2, 11);
         Dataset a = SyntheticModalities.generate(c);
