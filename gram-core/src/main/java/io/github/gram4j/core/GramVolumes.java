@@ -79,7 +79,16 @@ public final class GramVolumes {
             rows.add(vectors.getRow(m, true));
         }
         ModalityBatches batches = ModalityBatches.named("vectors row 0", vectors.getRow(0, true), names, rows);
-        return FastVolume.volumes(batches).getDouble(0, 0);
+        try {
+            INDArray v = FastVolume.volumes(batches);
+            double volume = v.getDouble(0, 0);
+            if (v.closeable()) {
+                v.close();
+            }
+            return volume;
+        } finally {
+            batches.release();
+        }
     }
 
     /**
@@ -102,7 +111,12 @@ public final class GramVolumes {
      * @return {@code B1 × B2}, c-order, FLOAT or DOUBLE (see the class comment)
      */
     public static INDArray pairwise(VolumeMethod method, INDArray anchor, INDArray... candidates) {
-        return pairwise(method, ModalityBatches.of(anchor, candidates));
+        ModalityBatches batches = ModalityBatches.of(anchor, candidates);
+        try {
+            return pairwise(method, batches);
+        } finally {
+            batches.release();
+        }
     }
 
     /**
@@ -124,6 +138,14 @@ public final class GramVolumes {
      */
     public static INDArray pairwiseInto(INDArray out, INDArray anchor, INDArray... candidates) {
         ModalityBatches batches = ModalityBatches.of(anchor, candidates);
+        try {
+            return pairwiseInto(out, batches, anchor, candidates);
+        } finally {
+            batches.release();
+        }
+    }
+
+    private static INDArray pairwiseInto(INDArray out, ModalityBatches batches, INDArray anchor, INDArray... candidates) {
         if (out == null) {
             throw new IllegalArgumentException("out must not be null");
         }

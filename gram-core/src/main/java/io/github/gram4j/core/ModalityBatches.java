@@ -30,6 +30,15 @@ import io.github.gram4j.core.internal.RowOps;
  * turn some NaNs into plausible-looking zero volumes. The check is the row squared norms, one
  * read of each input (the anchor's are kept: FAST needs them).
  *
+ * <p>Range: validation also records the largest row norms, so that volumes beyond the dtype can
+ * be refused before any GEMM work ({@link #requireRepresentableVolumes()}), and whether any row
+ * lies near the dtype's limits ({@link #wellScaled()}; then {@link #rowScaled()} gives exact
+ * volumes by power-of-two row scaling). Both come from the squared norms the non-finite check
+ * computes anyway: no extra pass in the common case.
+ *
+ * <p>Layout: an input that is not a plain c-order matrix (an 'f'-order array, a view with strided
+ * rows or a column slice) is copied to c-order once here; the kernels slice row blocks of it.
+ *
  * <p>Every failure is an {@link IllegalArgumentException} whose message names the argument (the
  * names given to {@link #named}, or {@code anchor} and {@code candidates[m]}) and its shape.
  *
@@ -46,10 +55,13 @@ public final class ModalityBatches {
     private final String anchorName;
     private final NormRange anchorRange;
     private final NormRange candidateRange;
+    /** Arrays this instance allocated (squared norms, converted and c-order copies): {@link #release()} frees them. */
+    private final List<INDArray> owned;
 
     private ModalityBatches(INDArray anchor, INDArray anchorSquaredNorms, List<INDArray> candidates,
             List<INDArray> candidateSquaredNorms, DataType dataType, String anchorName, NormRange anchorRange,
-            NormRange candidateRange) {
+            NormRange candidateRange, List<INDArray> owned) {
+        this.owned = owned;
         this.anchor = anchor;
         this.anchorSquaredNorms = anchorSquaredNorms;
         this.candidates = candidates;
@@ -139,8 +151,11 @@ public final class ModalityBatches {
         }
         DataType compute = computeTypeFor(given);
         int k = candidates.size() + 1;
-        INDArray a = plainMatrix(anchor.dataType() == compute ? anchor : anchor.castTo(compute));
+        List<INDArray> owned = new ArrayList<>();
+        INDArray a = owning(owned, anchor, plainMatrix(owning(owned, anchor, anchor.dataType() == compute ? anchor
+                : anchor.castTo(compute))));
         INDArray anchorSquares = RowOps.rowDots(a, a);
+        owned.add(anchorSquares);
         double[] anchorValues = checkedSquaredNorms(anchorName, a, anchorSquares);
         NormRange anchorRange = new NormRange(0.5 * log2(max(anchorValues)), wellScaled(a, anchorValues, k));
         List<INDArray> xs = new ArrayList<>(candidates.size());
@@ -149,8 +164,10 @@ public final class ModalityBatches {
         boolean candidatesWellScaled = true;
         for (int m = 0; m < candidates.size(); m++) {
             INDArray x = candidates.get(m);
-            x = plainMatrix(x.dataType() == compute ? x : x.castTo(compute));
+            INDArray passed = x;
+            x = owning(owned, passed, plainMatrix(owning(owned, passed, x.dataType() == compute ? x : x.castTo(compute))));
             INDArray squares = RowOps.rowDots(x, x);
+            owned.add(squares);
             double[] values = checkedSquaredNorms(candidateNames.get(m), x, squares);
             xSquares.add(squares);
             xs.add(x);
@@ -164,7 +181,30 @@ public final class ModalityBatches {
         candidatesWellScaled &= log2LargestProduct <= Math.getExponent(largest(compute)) - 2;
         return new ModalityBatches(a, anchorSquares, Collections.unmodifiableList(xs),
                 Collections.unmodifiableList(xSquares), compute, anchorName,
-                anchorRange, new NormRange(log2LargestProduct, candidatesWellScaled));
+                anchorRange, new NormRange(log2LargestProduct, candidatesWellScaled), owned);
+    }
+
+    /** Records {@code made} as owned when it is not the caller's {@code given} array; returns it. */
+    private static INDArray owning(List<INDArray> owned, INDArray given, INDArray made) {
+        if (made != given && !owned.contains(made)) {
+            owned.add(made);
+        }
+        return made;
+    }
+
+    /**
+     * Frees the off-heap memory of the arrays this instance allocated itself (the row squared
+     * norms, and copies made to convert a dtype or a layout) now, instead of when the garbage
+     * collector collects them; arrays the caller passed in are never touched, nor arrays in an
+     * ND4J workspace. The instance (and any instance {@link #pair}ed from it) must not be used
+     * afterwards. gram4j's own entry points call this on the instances they create.
+     */
+    public void release() {
+        for (INDArray x : owned) {
+            if (x.closeable() && !x.wasClosed()) {
+                x.close();
+            }
+        }
     }
 
     /**
@@ -194,7 +234,11 @@ public final class ModalityBatches {
             }
         }
         if (zeros) {
-            double[] largest = x.amax(1).toDoubleVector();
+            INDArray amax = x.amax(1);
+            double[] largest = amax.toDoubleVector();
+            if (amax.closeable()) {
+                amax.close();
+            }
             for (int row = 0; row < squares.length; row++) {
                 if (squares[row] == 0 && largest[row] != 0) {
                     return false;
@@ -288,7 +332,8 @@ public final class ModalityBatches {
      * (exact: only exponents change), for volumes of rows whose norms lie near or beyond the
      * dtype's limits. A volume scales with the product of its rows' norms, so
      * {@code V_ij = V'_ij · 2^(e_i + Σ_m e_{m,j})} for the volumes {@code V'} of the scaled rows
-     * ({@link RowScaled#exponent}). Copies every batch.
+     * ({@link RowScaled#exponent}). Copies every batch (into the current workspace, if one is open;
+     * otherwise {@link #release()} of the scaled batches frees the copies).
      */
     public RowScaled rowScaled() {
         int[] anchorExponents = new int[(int) anchorRows()];
@@ -306,8 +351,13 @@ public final class ModalityBatches {
             squares.add(RowOps.rowDots(scaled, scaled));
         }
         NormRange unit = new NormRange(0, true);
-        ModalityBatches scaled = new ModalityBatches(a, RowOps.rowDots(a, a), Collections.unmodifiableList(xs),
-                Collections.unmodifiableList(squares), dataType, anchorName, unit, unit);
+        INDArray anchorSquares = RowOps.rowDots(a, a);
+        List<INDArray> owned = new ArrayList<>(xs);
+        owned.addAll(squares);
+        owned.add(a);
+        owned.add(anchorSquares);
+        ModalityBatches scaled = new ModalityBatches(a, anchorSquares, Collections.unmodifiableList(xs),
+                Collections.unmodifiableList(squares), dataType, anchorName, unit, unit, owned);
         return new RowScaled(scaled, anchorExponents, candidateExponents);
     }
 
@@ -358,7 +408,7 @@ public final class ModalityBatches {
         }
         return new ModalityBatches(anchors.anchor, anchors.anchorSquaredNorms, candidates.candidates,
                 candidates.candidateSquaredNorms, anchors.dataType, anchors.anchorName, anchors.anchorRange,
-                candidates.candidateRange);
+                candidates.candidateRange, List.of());
     }
 
     /** The dtype GRAM computes in for inputs of {@code given}: FLOAT for HALF and BFLOAT16. */

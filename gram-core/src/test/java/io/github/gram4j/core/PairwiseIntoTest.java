@@ -99,8 +99,9 @@ class PairwiseIntoTest {
         Random random = new Random(7);
         INDArray anchor = RandomArrays.gaussian(random, 5, 5, DataType.DOUBLE);
         INDArray candidate = RandomArrays.gaussian(random, 5, 5, DataType.DOUBLE);
-        INDArray out = anchor.dup();
-        assertEquals(anchor, out);
+        // equal by value to the anchor and to the candidate (INDArray.equals), sharing no memory
+        INDArray out = candidate.dup();
+        assertEquals(candidate, out);
         assertSame(out, GramVolumes.pairwiseInto(out, anchor, candidate));
         assertEquals(GramVolumes.pairwise(anchor, candidate), out);
     }

@@ -48,11 +48,11 @@ public final class CosineInfoNce {
      */
     public LossResult compute(Temperature temperature, INDArray anchor, INDArray candidate) {
         ModalityBatches batches = ModalityBatches.of(anchor, candidate);
-        GramLoss.requirePairedRows(batches);
-        GramLoss.requireTemperature(temperature, batches);
         INDArray a = batches.anchor();
         INDArray x = batches.candidate(0);
         try (MemoryWorkspace ignored = Workspaces.open(GramLoss.WORKSPACE)) {
+            GramLoss.requirePairedRows(batches);
+            GramLoss.requireTemperature(temperature, batches);
             INDArray s = Nd4j.gemm(a, x, false, true);
             LogitRange.requireLogits("S", temperature.tau(), batches.dataType(), batches.log2VolumeBound(),
                     LogitRange.largestOf(s));
@@ -64,6 +64,8 @@ public final class CosineInfoNce {
             return LogitRange.requireFinite(new LossResult(ce.loss, ce.rowLosses1.detach(), ce.rowLosses2.detach(), scores,
                     scores, gradAnchor.detach(), List.of(gradCandidate.detach()), temperature.chain(ce.gradTau), null,
                     List.of()), temperature.tau(), batches.dataType());
+        } finally {
+            batches.release();
         }
     }
 

@@ -36,7 +36,9 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * {@code 1/τ} beyond the dtype's largest value / 64 (before any work), logits {@code V/τ} beyond
  * that limit or {@code V/τ²} beyond {@code Double.MAX_VALUE/8} (after the forward pass, naming
  * {@code τ} and the largest {@code V}; only read when the bound from the row norms does not
- * already exclude it), and, as a last check, any gradient that still overflows the dtype.
+ * already exclude it), and, as a last check, any gradient that still overflows the dtype. The
+ * loss does not rescale rows as the volume methods do: rows whose squared norms are subnormal in
+ * the dtype give finite but less accurate values (normalise the embeddings, as GRAM does).
  *
  * <p>Immutable and thread-safe; each call uses a per-thread workspace for its scratch.
  */
@@ -76,9 +78,9 @@ public final class GramLoss {
      */
     public double value(Temperature temperature, INDArray anchor, INDArray... candidates) {
         ModalityBatches batches = ModalityBatches.of(anchor, candidates);
-        requirePairedRows(batches);
-        requireTemperature(temperature, batches);
         try (MemoryWorkspace ignored = Workspaces.open(WORKSPACE)) {
+            requirePairedRows(batches);
+            requireTemperature(temperature, batches);
             INDArray v = FastVolume.volumes(batches);
             LogitRange.requireLogits("V", temperature.tau(), batches.dataType(), batches.log2VolumeBound(),
                     LogitRange.largestOf(v));
@@ -88,6 +90,8 @@ public final class GramLoss {
                         + temperature.tau() + "; normalise the rows or use a larger tau");
             }
             return loss;
+        } finally {
+            batches.release();
         }
     }
 
@@ -103,9 +107,9 @@ public final class GramLoss {
      */
     public LossResult compute(Temperature temperature, INDArray anchor, INDArray... candidates) {
         ModalityBatches batches = ModalityBatches.of(anchor, candidates);
-        requirePairedRows(batches);
-        requireTemperature(temperature, batches);
         try (MemoryWorkspace ignored = Workspaces.open(WORKSPACE)) {
+            requirePairedRows(batches);
+            requireTemperature(temperature, batches);
             VolumeTape tape = VolumeTape.record(batches);
             INDArray v = tape.volumes();
             LogitRange.requireLogits("V", temperature.tau(), batches.dataType(), batches.log2VolumeBound(),
@@ -116,6 +120,8 @@ public final class GramLoss {
             return LogitRange.requireFinite(new LossResult(ce.loss, ce.rowLosses1.detach(), ce.rowLosses2.detach(), volumes,
                     volumes, grads.anchor().detach(), detach(grads.candidates()), temperature.chain(ce.gradTau), null,
                     List.of()), temperature.tau(), batches.dataType());
+        } finally {
+            batches.release();
         }
     }
 

@@ -68,9 +68,11 @@ public final class FastVolume {
 
     private static INDArray volumesInto(ModalityBatches batches, INDArray out, boolean hostBasis,
             VolumeEpilogue epilogue, long scratchElements) {
-        ModalityBatches.RowScaled scaled = batches.wellScaled() ? null : batches.rowScaled();
-        ModalityBatches input = scaled == null ? batches : scaled.batches();
+        ModalityBatches.RowScaled scaled = null;
         try (MemoryWorkspace ignored = Workspaces.open(WORKSPACE)) {
+            // the scaled copies, if any, are scratch of this workspace
+            scaled = batches.wellScaled() ? null : batches.rowScaled();
+            ModalityBatches input = scaled == null ? batches : scaled.batches();
             CandidateBasis basis = CandidateBasis.of(input.candidates(), hostBasis);
             volumesInto(input.anchor(), input.anchorSquaredNorms(), basis, out, epilogue, scratchElements);
         }

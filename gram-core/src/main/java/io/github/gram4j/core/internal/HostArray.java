@@ -105,26 +105,37 @@ public abstract class HostArray {
 
     /** Copies elements {@code from … from + n − 1} (c-order) into {@code dst[0 … n − 1]}. */
     public void read(long from, double[] dst, int n) {
-        int done = 0;
-        while (done < n) {
-            long at = from + done;
-            int segment = (int) (at >>> shift);
-            int inSegment = (int) (at & mask);
-            int count = (int) Math.min(n - done, (1L << shift) - inSegment);
-            readSegment(segment, inSegment, dst, done, count);
-            done += count;
+        int inSegment = (int) (from & mask);
+        if (inSegment + (long) n <= mask + 1) {
+            readSegment((int) (from >>> shift), inSegment, dst, 0, n);
+        } else {
+            acrossSegments(from, dst, n, true);
         }
     }
 
     /** Copies {@code src[0 … n − 1]} into elements {@code from … from + n − 1}, rounding to the dtype. */
     public void write(long from, double[] src, int n) {
+        int inSegment = (int) (from & mask);
+        if (inSegment + (long) n <= mask + 1) {
+            writeSegment((int) (from >>> shift), inSegment, src, 0, n);
+        } else {
+            acrossSegments(from, src, n, false);
+        }
+    }
+
+    /** A read or write of {@code n} elements from {@code from} that crosses segment boundaries. */
+    private void acrossSegments(long from, double[] values, int n, boolean read) {
         int done = 0;
         while (done < n) {
             long at = from + done;
             int segment = (int) (at >>> shift);
             int inSegment = (int) (at & mask);
-            int count = (int) Math.min(n - done, (1L << shift) - inSegment);
-            writeSegment(segment, inSegment, src, done, count);
+            int count = (int) Math.min(n - done, mask + 1 - inSegment);
+            if (read) {
+                readSegment(segment, inSegment, values, done, count);
+            } else {
+                writeSegment(segment, inSegment, values, done, count);
+            }
             done += count;
         }
     }

@@ -41,7 +41,14 @@ public final class ReferenceVolume {
     public static INDArray volumes(ModalityBatches batches) {
         batches.requireRepresentableVolumes();
         ModalityBatches.RowScaled scaled = batches.wellScaled() ? null : batches.rowScaled();
-        GramEntries entries = GramEntries.of(scaled == null ? batches : scaled.batches());
+        GramEntries entries;
+        try {
+            entries = GramEntries.of(scaled == null ? batches : scaled.batches());
+        } finally {
+            if (scaled != null) {
+                scaled.batches().release();
+            }
+        }
         int k = entries.k();
         int b1 = entries.anchorRows();
         int b2 = entries.candidateRows();
