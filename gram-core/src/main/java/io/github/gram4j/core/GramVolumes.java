@@ -4,6 +4,7 @@ import java.util.ArrayList;
 import java.util.List;
 
 import io.github.gram4j.core.fast.FastVolume;
+import io.github.gram4j.core.internal.Aliasing;
 import io.github.gram4j.core.reference.ReferenceVolume;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
@@ -29,9 +30,24 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * batch-mismatched inputs, for a missing candidate batch, and for inputs holding NaN or infinity
  * (see {@link ModalityBatches}).
  *
+ * <p>Range: finite accepted input never gives Inf or NaN. A volume is at most the product of its
+ * rows' norms; when that bound ({@code max_i |anchor_i| · max_j Π_m |candidates[m]_j|}) exceeds
+ * the dtype's largest value (3.4e38 FLOAT, 1.8e308 DOUBLE) the call is refused before any work,
+ * with the bound in the message (remedy: normalise the rows, or use DOUBLE). Rows of any norm
+ * inside that range, subnormal ones included, give the exact volume: rows near the limits are
+ * scaled by powers of two internally and the volumes scaled back (FAST and REFERENCE alike).
+ *
+ * <p>Views and orders: inputs may be views (strided rows, column slices) or 'f'-order; they are
+ * copied to c-order once during validation.
+ *
  * <p>Thread safety: all methods are stateless and safe to call from several threads at once; each
  * thread uses its own ND4J workspace for scratch. Results are new arrays, allocated in the
- * caller's current ND4J workspace if one is active.
+ * caller's current ND4J workspace if one is active; outside a workspace their off-heap memory is
+ * freed when the garbage collector collects the array (or on {@code close()}), so loops should
+ * reuse one result with {@link #pairwiseInto} (its per-call allocations are a few vectors of
+ * {@code B1} and {@code B2} entries). gram4j's own scratch lives in per-thread workspaces that
+ * are reused, never grown per call. The host loops' threads are capped by
+ * {@link Gram4jConcurrency}.
  */
 public final class GramVolumes {
 
@@ -64,7 +80,16 @@ public final class GramVolumes {
             rows.add(vectors.getRow(m, true));
         }
         ModalityBatches batches = ModalityBatches.named("vectors row 0", vectors.getRow(0, true), names, rows);
-        return FastVolume.volumes(batches).getDouble(0, 0);
+        try {
+            INDArray v = FastVolume.volumes(batches);
+            double volume = v.getDouble(0, 0);
+            if (v.closeable()) {
+                v.close();
+            }
+            return volume;
+        } finally {
+            batches.release();
+        }
     }
 
     /**
@@ -87,7 +112,12 @@ public final class GramVolumes {
      * @return {@code B1 × B2}, c-order, FLOAT or DOUBLE (see the class comment)
      */
     public static INDArray pairwise(VolumeMethod method, INDArray anchor, INDArray... candidates) {
-        return pairwise(method, ModalityBatches.of(anchor, candidates));
+        ModalityBatches batches = ModalityBatches.of(anchor, candidates);
+        try {
+            return pairwise(method, batches);
+        } finally {
+            batches.release();
+        }
     }
 
     /**
@@ -97,16 +127,26 @@ public final class GramVolumes {
      * then pays for faulting in new pages — at {@code B = 4096} more than its GEMMs cost.
      *
      * @param out {@code B1 × B2}, c-contiguous, in the computation dtype (the inputs' dtype; FLOAT
-     *     for HALF and BFLOAT16 inputs); overwritten; not one of the inputs
+     *     for HALF and BFLOAT16 inputs); overwritten; must not share memory with any input (an
+     *     input itself, a view of one, or a view of the array an input is a view of); an array
+     *     that merely holds the same values as an input is fine
      * @param anchor {@code B1 × d}
      * @param candidates {@code K ≥ 1} batches of {@code B2 × d}
      * @return {@code out}
      * @throws IllegalArgumentException as the class comment says, or if {@code out} is null, of
-     *     another shape or dtype, not c-contiguous, or one of the inputs; {@code out} is then left
-     *     as it was
+     *     another shape or dtype, not c-contiguous, or shares memory with an input, or if the
+     *     volumes may exceed the dtype's range; {@code out} is then left as it was
      */
     public static INDArray pairwiseInto(INDArray out, INDArray anchor, INDArray... candidates) {
         ModalityBatches batches = ModalityBatches.of(anchor, candidates);
+        try {
+            return pairwiseInto(out, batches, anchor, candidates);
+        } finally {
+            batches.release();
+        }
+    }
+
+    private static INDArray pairwiseInto(INDArray out, ModalityBatches batches, INDArray anchor, INDArray... candidates) {
         if (out == null) {
             throw new IllegalArgumentException("out must not be null");
         }
@@ -122,8 +162,16 @@ public final class GramVolumes {
                     + " with element-wise stride " + out.elementWiseStride() + " (shape " + java.util.Arrays.toString(out.shape())
                     + ")");
         }
-        if (out == anchor || java.util.Arrays.asList(candidates).contains(out)) {
-            throw new IllegalArgumentException("out must not be one of the inputs");
+        if (Aliasing.sharesMemory(out, anchor)) {
+            throw new IllegalArgumentException("out shares memory with anchor (out " + java.util.Arrays.toString(out.shape())
+                    + ", anchor " + java.util.Arrays.toString(anchor.shape()) + "); pass an array that is not a view of an input");
+        }
+        for (int m = 0; m < candidates.length; m++) {
+            if (Aliasing.sharesMemory(out, candidates[m])) {
+                throw new IllegalArgumentException("out shares memory with candidates[" + m + "] (out "
+                        + java.util.Arrays.toString(out.shape()) + ", candidates[" + m + "] "
+                        + java.util.Arrays.toString(candidates[m].shape()) + "); pass an array that is not a view of an input");
+            }
         }
         return FastVolume.volumesInto(batches, out);
     }

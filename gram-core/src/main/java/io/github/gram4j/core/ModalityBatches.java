@@ -8,6 +8,7 @@ import java.util.Objects;
 
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
 import io.github.gram4j.core.internal.RowOps;
 
 /**
@@ -29,6 +30,15 @@ import io.github.gram4j.core.internal.RowOps;
  * turn some NaNs into plausible-looking zero volumes. The check is the row squared norms, one
  * read of each input (the anchor's are kept: FAST needs them).
  *
+ * <p>Range: validation also records the largest row norms, so that volumes beyond the dtype can
+ * be refused before any GEMM work ({@link #requireRepresentableVolumes()}), and whether any row
+ * lies near the dtype's limits ({@link #wellScaled()}; then {@link #rowScaled()} gives exact
+ * volumes by power-of-two row scaling). Both come from the squared norms the non-finite check
+ * computes anyway: no extra pass in the common case.
+ *
+ * <p>Layout: an input that is not a plain c-order matrix (an 'f'-order array, a view with strided
+ * rows or a column slice) is copied to c-order once here; the kernels slice row blocks of it.
+ *
  * <p>Every failure is an {@link IllegalArgumentException} whose message names the argument (the
  * names given to {@link #named}, or {@code anchor} and {@code candidates[m]}) and its shape.
  *
@@ -42,14 +52,32 @@ public final class ModalityBatches {
     private final List<INDArray> candidates;
     private final List<INDArray> candidateSquaredNorms;
     private final DataType dataType;
+    private final String anchorName;
+    private final NormRange anchorRange;
+    private final NormRange candidateRange;
+    /** Arrays this instance allocated (squared norms, converted and c-order copies): {@link #release()} frees them. */
+    private final List<INDArray> owned;
 
     private ModalityBatches(INDArray anchor, INDArray anchorSquaredNorms, List<INDArray> candidates,
-            List<INDArray> candidateSquaredNorms, DataType dataType) {
+            List<INDArray> candidateSquaredNorms, DataType dataType, String anchorName, NormRange anchorRange,
+            NormRange candidateRange, List<INDArray> owned) {
+        this.owned = owned;
         this.anchor = anchor;
         this.anchorSquaredNorms = anchorSquaredNorms;
         this.candidates = candidates;
         this.candidateSquaredNorms = candidateSquaredNorms;
         this.dataType = dataType;
+        this.anchorName = anchorName;
+        this.anchorRange = anchorRange;
+        this.candidateRange = candidateRange;
+    }
+
+    /**
+     * What validation learnt about one side's row norms: {@code log₂} of the largest row norm
+     * (of the anchors) or of the largest product {@code Π_m |x_{m,j}|} (of a candidate row), and
+     * whether every row lies in the range where the volume methods are exact without rescaling.
+     */
+    private record NormRange(double log2Largest, boolean wellScaled) {
     }
 
     /**
@@ -126,18 +154,247 @@ public final class ModalityBatches {
             }
         }
         DataType compute = computeTypeFor(given);
-        INDArray a = anchor.dataType() == compute ? anchor : anchor.castTo(compute);
-        INDArray anchorSquares = checkedSquaredNorms(anchorName, a);
+        int k = candidates.size() + 1;
+        List<INDArray> owned = new ArrayList<>();
+        INDArray a = owning(owned, anchor, plainMatrix(owning(owned, anchor, anchor.dataType() == compute ? anchor
+                : anchor.castTo(compute))));
+        INDArray anchorSquares = RowOps.rowDots(a, a);
+        owned.add(anchorSquares);
+        double[] anchorValues = checkedSquaredNorms(anchorName, a, anchorSquares);
+        NormRange anchorRange = new NormRange(0.5 * log2(max(anchorValues)), wellScaled(a, anchorValues, k));
         List<INDArray> xs = new ArrayList<>(candidates.size());
         List<INDArray> xSquares = new ArrayList<>(candidates.size());
+        double[] log2Products = new double[(int) b2];
+        boolean candidatesWellScaled = true;
         for (int m = 0; m < candidates.size(); m++) {
             INDArray x = candidates.get(m);
-            x = x.dataType() == compute ? x : x.castTo(compute);
-            xSquares.add(checkedSquaredNorms(candidateNames.get(m), x));
+            INDArray passed = x;
+            x = owning(owned, passed, plainMatrix(owning(owned, passed, x.dataType() == compute ? x : x.castTo(compute))));
+            INDArray squares = RowOps.rowDots(x, x);
+            owned.add(squares);
+            double[] values = checkedSquaredNorms(candidateNames.get(m), x, squares);
+            xSquares.add(squares);
             xs.add(x);
+            for (int j = 0; j < values.length; j++) {
+                log2Products[j] += 0.5 * log2(values[j]);
+            }
+            candidatesWellScaled &= wellScaled(x, values, k);
         }
+        double log2LargestProduct = max(log2Products);
+        // Π ρ is formed in the dtype: beyond its range only the rescaled computation is exact
+        candidatesWellScaled &= log2LargestProduct <= Math.getExponent(largest(compute)) - 2;
         return new ModalityBatches(a, anchorSquares, Collections.unmodifiableList(xs),
-                Collections.unmodifiableList(xSquares), compute);
+                Collections.unmodifiableList(xSquares), compute, anchorName,
+                anchorRange, new NormRange(log2LargestProduct, candidatesWellScaled), owned);
+    }
+
+    /** Records {@code made} as owned when it is not the caller's {@code given} array; returns it. */
+    private static INDArray owning(List<INDArray> owned, INDArray given, INDArray made) {
+        if (made != given && !owned.contains(made)) {
+            owned.add(made);
+        }
+        return made;
+    }
+
+    /**
+     * Frees the off-heap memory of the arrays this instance allocated itself (the row squared
+     * norms, and copies made to convert a dtype or a layout) now, instead of when the garbage
+     * collector collects them; arrays the caller passed in are never touched, nor arrays in an
+     * ND4J workspace. The instance (and any instance {@link #pair}ed from it) must not be used
+     * afterwards. gram4j's own entry points call this on the instances they create.
+     */
+    public void release() {
+        for (INDArray x : owned) {
+            if (x.closeable() && !x.wasClosed()) {
+                x.close();
+            }
+        }
+    }
+
+    /**
+     * {@code log₂} of the squared norms outside of which a row counts as badly scaled:
+     * {@code [2^−T, 2^T]} with {@code T = min(60, 900/k)}, so that products of {@code k} squared
+     * norms (the reference method's determinants) stay far inside DOUBLE, and squared norms far
+     * inside FLOAT.
+     */
+    static double wellScaledExponent(int k) {
+        return Math.min(60, 900.0 / k);
+    }
+
+    /**
+     * Whether every row of {@code x} has a squared norm in {@code [2^−T, 2^T]} (see
+     * {@link #wellScaledExponent}) or is exactly zero; a FLOAT row whose squared norm underflows
+     * to 0 but holds non-zero entries is badly scaled.
+     */
+    private static boolean wellScaled(INDArray x, double[] squares, int k) {
+        double limit = wellScaledExponent(k);
+        boolean zeros = false;
+        for (double square : squares) {
+            double e = log2(square);
+            if (square == 0) {
+                zeros = true;
+            } else if (e < -limit || e > limit) {
+                return false;
+            }
+        }
+        if (zeros) {
+            INDArray amax = x.amax(1);
+            double[] largest = amax.toDoubleVector();
+            if (amax.closeable()) {
+                amax.close();
+            }
+            for (int row = 0; row < squares.length; row++) {
+                if (squares[row] == 0 && largest[row] != 0) {
+                    return false;
+                }
+            }
+        }
+        return true;
+    }
+
+    /**
+     * {@code x} itself when it is a plain c-order matrix (unit column stride, rows one after
+     * another), otherwise a c-order copy: block slicing of strided views with
+     * {@code get(interval, all())} fails in ND4J 1.0.0-M2.1 (it returns a rank-0 array), and every
+     * kernel reads c-order rows anyway.
+     */
+    private static INDArray plainMatrix(INDArray x) {
+        boolean plain = x.ordering() == 'c' && x.elementWiseStride() == 1 && x.stride(1) == 1
+                && (x.size(0) == 1 || x.stride(0) == x.size(1));
+        return plain ? x : x.dup('c');
+    }
+
+    private static double log2(double x) {
+        return x == 0 ? Double.NEGATIVE_INFINITY : Math.log(x) / Math.log(2);
+    }
+
+    private static double max(double[] values) {
+        double max = Double.NEGATIVE_INFINITY;
+        for (double v : values) {
+            max = Math.max(max, v);
+        }
+        return max;
+    }
+
+    /** The largest finite value of a computation dtype. */
+    static double largest(DataType type) {
+        return type == DataType.DOUBLE ? Double.MAX_VALUE : Float.MAX_VALUE;
+    }
+
+    /**
+     * {@code log₂} of an upper bound on every volume of these batches, from the row norms of
+     * validation: {@code max_i |a_i| · max_j Π_m |x_{m,j}|} (Hadamard's inequality: a volume is at
+     * most the product of its vectors' norms). {@code −∞} when an entire side is zero.
+     */
+    public double log2VolumeBound() {
+        return anchorRange.log2Largest() + candidateRange.log2Largest();
+    }
+
+    /**
+     * Refuses batches whose volumes may exceed the range of {@link #dataType()}, before any GEMM
+     * work: every volume is at most {@code 2^log2VolumeBound()}; when that bound is beyond the
+     * dtype's largest value, an exact result might not be representable.
+     *
+     * @throws IllegalArgumentException naming the anchor, the bound, the largest anchor norm and
+     *     candidate norm product, the dtype's limit and the remedies (normalise the rows; DOUBLE)
+     */
+    public void requireRepresentableVolumes() {
+        double bound = log2VolumeBound();
+        if (bound > Math.log(largest(dataType)) / Math.log(2)) {
+            throw new IllegalArgumentException(anchorName + " and its candidates (shapes " + shape(anchor) + ", "
+                    + shape(candidates.get(0)) + ", k = " + k() + "): volumes may reach |anchor_i| * prod_m |candidate_m,j| = "
+                    + powerOfTwo(bound) + " (largest anchor row norm " + powerOfTwo(anchorRange.log2Largest())
+                    + ", largest product of candidate row norms " + powerOfTwo(candidateRange.log2Largest())
+                    + "), beyond the " + dataType + " range (" + String.format(java.util.Locale.ROOT, "%.3g", largest(dataType))
+                    + "); normalise the rows (a volume scales with the product of its rows' norms)"
+                    + (dataType == DataType.DOUBLE ? "" : " or use DOUBLE"));
+        }
+    }
+
+    /** {@code 2^log2} in decimal scientific notation, also beyond the range of double. */
+    public static String powerOfTwo(double log2) {
+        if (log2 == Double.NEGATIVE_INFINITY) {
+            return "0";
+        }
+        double log10 = log2 * Math.log10(2);
+        double exponent = Math.floor(log10);
+        return String.format(java.util.Locale.ROOT, "%.2fe%+d", Math.pow(10, log10 - exponent), (long) exponent);
+    }
+
+    /**
+     * Whether every row norm lies in the range where the volume methods need no rescaling: every
+     * non-zero row's squared norm within {@code [2^−T, 2^T]}, {@code T = min(60, 900/k)}, and the
+     * candidate norm products within the dtype. Otherwise {@link #rowScaled()} gives exact
+     * volumes.
+     */
+    public boolean wellScaled() {
+        return anchorRange.wellScaled() && candidateRange.wellScaled();
+    }
+
+    /**
+     * These batches with every row scaled by a power of two to a largest entry in {@code [0.5, 1)}
+     * (exact: only exponents change), for volumes of rows whose norms lie near or beyond the
+     * dtype's limits. A volume scales with the product of its rows' norms, so
+     * {@code V_ij = V'_ij · 2^(e_i + Σ_m e_{m,j})} for the volumes {@code V'} of the scaled rows
+     * ({@link RowScaled#exponent}). Copies every batch (into the current workspace, if one is open;
+     * otherwise {@link #release()} of the scaled batches frees the copies).
+     */
+    public RowScaled rowScaled() {
+        int[] anchorExponents = new int[(int) anchorRows()];
+        INDArray a = scaledRows(anchor, anchorExponents);
+        int[] candidateExponents = new int[(int) candidateRows()];
+        List<INDArray> xs = new ArrayList<>(candidates.size());
+        List<INDArray> squares = new ArrayList<>(candidates.size());
+        for (INDArray x : candidates) {
+            int[] exponents = new int[candidateExponents.length];
+            INDArray scaled = scaledRows(x, exponents);
+            for (int j = 0; j < exponents.length; j++) {
+                candidateExponents[j] += exponents[j];
+            }
+            xs.add(scaled);
+            squares.add(RowOps.rowDots(scaled, scaled));
+        }
+        NormRange unit = new NormRange(0, true);
+        INDArray anchorSquares = RowOps.rowDots(a, a);
+        List<INDArray> owned = new ArrayList<>(xs);
+        owned.addAll(squares);
+        owned.add(a);
+        owned.add(anchorSquares);
+        ModalityBatches scaled = new ModalityBatches(a, anchorSquares, Collections.unmodifiableList(xs),
+                Collections.unmodifiableList(squares), dataType, anchorName, unit, unit, owned);
+        return new RowScaled(scaled, anchorExponents, candidateExponents);
+    }
+
+    /**
+     * Batches whose rows were scaled by powers of two (see {@link #rowScaled()}).
+     *
+     * @param batches the scaled batches
+     * @param anchorExponents {@code e_i}: anchor row {@code i} of the original is
+     *     {@code 2^e_i} times that of {@code batches}
+     * @param candidateExponents {@code Σ_m e_{m,j}} for every candidate row {@code j}
+     */
+    public record RowScaled(ModalityBatches batches, int[] anchorExponents, int[] candidateExponents) {
+
+        /** The exponent of pair {@code (i, j)}: {@code V_ij = V'_ij · 2^exponent(i, j)}. */
+        public int exponent(int i, int j) {
+            return anchorExponents[i] + candidateExponents[j];
+        }
+    }
+
+    /** A copy of {@code x} with row {@code r} scaled by {@code 2^−e_r} (largest entry in [0.5, 1)). */
+    private static INDArray scaledRows(INDArray x, int[] exponents) {
+        double[][] rows = x.castTo(DataType.DOUBLE).toDoubleMatrix();
+        for (int r = 0; r < rows.length; r++) {
+            double largest = 0;
+            for (double v : rows[r]) {
+                largest = Math.max(largest, Math.abs(v));
+            }
+            exponents[r] = largest == 0 ? 0 : Math.getExponent(largest) + 1;
+            for (int c = 0; c < rows[r].length; c++) {
+                rows[r][c] = Math.scalb(rows[r][c], -exponents[r]);
+            }
+        }
+        return Nd4j.create(rows).castTo(x.dataType());
     }
 
     /**
@@ -157,7 +414,8 @@ public final class ModalityBatches {
                     + candidates.dataType() + " (k = " + candidates.k() + ")");
         }
         return new ModalityBatches(anchors.anchor, anchors.anchorSquaredNorms, candidates.candidates,
-                candidates.candidateSquaredNorms, anchors.dataType);
+                candidates.candidateSquaredNorms, anchors.dataType, anchors.anchorName, anchors.anchorRange,
+                candidates.candidateRange, List.of());
     }
 
     /**
@@ -271,15 +529,14 @@ public final class ModalityBatches {
      * Returns the row squared norms of {@code x}, after checking that they are finite: a NaN or an
      * infinity in {@code x} makes one non-finite, and so does a row too large for the dtype.
      */
-    private static INDArray checkedSquaredNorms(String name, INDArray x) {
-        INDArray squares = RowOps.rowDots(x, x);
+    private static double[] checkedSquaredNorms(String name, INDArray x, INDArray squares) {
         double[] values = squares.toDoubleVector();
         for (int row = 0; row < values.length; row++) {
             if (!Double.isFinite(values[row])) {
                 throw new IllegalArgumentException(nonFiniteMessage(name, x, row));
             }
         }
-        return squares;
+        return values;
     }
 
     private static String nonFiniteMessage(String name, INDArray x, int row) {

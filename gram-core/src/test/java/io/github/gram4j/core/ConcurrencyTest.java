@@ -1,6 +1,8 @@
 package io.github.gram4j.core;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -61,5 +63,25 @@ class ConcurrencyTest {
         } finally {
             pool.shutdownNow();
         }
+    }
+
+    @Test
+    void theThreadCapChangesNoResultBit() {
+        Random random = new Random(101);
+        INDArray anchor = RandomArrays.gaussian(random, 300, 48, DataType.FLOAT);
+        INDArray[] xs = RandomArrays.gaussianBatches(random, 2, 257, 48, DataType.FLOAT);
+        int saved = Gram4jConcurrency.getMaxThreads();
+        try {
+            Gram4jConcurrency.setMaxThreads(1);
+            assertFalse(Gram4jConcurrency.isParallel());
+            double[] sequential = new Problem(VolumeMethod.FAST, anchor, xs).solve();
+            for (int threads : new int[] {2, 8}) {
+                Gram4jConcurrency.setMaxThreads(threads);
+                assertArrayEquals(sequential, new Problem(VolumeMethod.FAST, anchor, xs).solve(), 0.0, threads + " threads");
+            }
+        } finally {
+            Gram4jConcurrency.setMaxThreads(saved);
+        }
+        assertThrows(IllegalArgumentException.class, () -> Gram4jConcurrency.setMaxThreads(0));
     }
 }

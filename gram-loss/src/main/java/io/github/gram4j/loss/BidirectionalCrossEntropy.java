@@ -116,7 +116,7 @@ final class BidirectionalCrossEntropy {
         // pass 1: row and column maxima and logit sums
         List<Columns> firstPartials = HostRows.forEachCollecting(n, Columns::new, (i, t) -> {
             double[] z = t.z;
-            in.read(i * n, z, n);
+            in.read((long) i * n, z, n);
             double max = Double.NEGATIVE_INFINITY;
             double sum = 0;
             for (int j = 0; j < n; j++) {
@@ -156,7 +156,7 @@ final class BidirectionalCrossEntropy {
         final double max = top;
         List<RowScratch> secondPartials = HostRows.forEachCollecting(n, () -> new RowScratch(n), (i, t) -> {
             double[] z = t.a;
-            in.read(i * n, z, n);
+            in.read((long) i * n, z, n);
             double shift = rowMax[i];
             double sum = 0;
             for (int j = 0; j < n; j++) {
@@ -168,7 +168,7 @@ final class BidirectionalCrossEntropy {
                 t.b[j] += z[j] * toTop;
             }
             rowSumExp[i] = sum;
-            out.write(i * n, z, n);
+            out.write((long) i * n, z, n);
         });
         double[] columnSumExp = new double[n];
         for (RowScratch t : secondPartials) {
@@ -186,8 +186,8 @@ final class BidirectionalCrossEntropy {
         List<RowScratch> thirdPartials = HostRows.forEachCollecting(n, () -> new RowScratch(n), (i, t) -> {
             double[] e = t.a;
             double[] z = t.b;
-            out.read(i * n, e, n);
-            in.read(i * n, z, n);
+            out.read((long) i * n, e, n);
+            in.read((long) i * n, z, n);
             double rowFactor = half / rowSumExp[i];
             double toTop = Math.exp(rowMax[i] - max);
             double offTarget = 2 * uniform * half;
@@ -201,7 +201,7 @@ final class BidirectionalCrossEntropy {
             dot -= onTarget * z[i];
             e[i] -= onTarget * scale;
             t.gradDotLogits += dot * scale;
-            out.write(i * n, e, n);
+            out.write((long) i * n, e, n);
         });
         double gradDotLogits = 0;
         for (RowScratch t : thirdPartials) {
@@ -247,7 +247,7 @@ final class BidirectionalCrossEntropy {
         List<RowScratch> partials = HostRows.forEachCollecting(rows, () -> new RowScratch(classes), (i, t) -> {
             double[] z = t.a;
             double[] g = t.b;
-            in.read(i * classes, z, classes);
+            in.read((long) i * classes, z, classes);
             double max = Double.NEGATIVE_INFINITY;
             double sumZ = 0;
             for (int j = 0; j < classes; j++) {
@@ -271,7 +271,7 @@ final class BidirectionalCrossEntropy {
             g[target] -= (1 - epsilon) * half;
             dot -= (1 - epsilon) * half * z[target];
             t.gradDotLogits += dot;
-            out.write(i * classes, g, classes);
+            out.write((long) i * classes, g, classes);
         });
         double total = 0;
         for (double l : rowLoss) {

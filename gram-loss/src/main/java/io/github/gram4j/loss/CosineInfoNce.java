@@ -16,6 +16,10 @@ import org.nd4j.linalg.factory.Nd4j;
  * {@code S₁ = anchors·candidatesᵀ} and {@code S₂ = gathered anchors·local candidatesᵀ} (open_clip's
  * {@code ClipLoss}). The embeddings are used as given: pass L2-normalised rows for cosine
  * similarity, as open_clip does. Two modalities only. Immutable and thread-safe.
+ *
+ * <p>Range: as {@link GramLoss}, with the similarities {@code |S| ≤ |a|·|x|} in place of the
+ * volumes: finite accepted input never gives an infinite or NaN loss or gradient; temperatures
+ * and logits outside the dtype's range are refused with an {@link IllegalArgumentException}.
  */
 public final class CosineInfoNce {
 
@@ -44,18 +48,24 @@ public final class CosineInfoNce {
      */
     public LossResult compute(Temperature temperature, INDArray anchor, INDArray candidate) {
         ModalityBatches batches = ModalityBatches.of(anchor, candidate);
-        GramLoss.requirePairedRows(batches);
         INDArray a = batches.anchor();
         INDArray x = batches.candidate(0);
         try (MemoryWorkspace ignored = Workspaces.open(GramLoss.WORKSPACE)) {
+            GramLoss.requirePairedRows(batches);
+            GramLoss.requireTemperature(temperature, batches);
             INDArray s = Nd4j.gemm(a, x, false, true);
+            LogitRange.requireLogits("S", temperature.tau(), batches.dataType(), batches.log2VolumeBound(),
+                    LogitRange.largestOf(s));
             BidirectionalCrossEntropy ce = BidirectionalCrossEntropy.paired(s, 1, temperature.tau(), labelSmoothing);
             INDArray g = ce.gradScores1;
             INDArray gradAnchor = Nd4j.gemm(g, x, false, false);
             INDArray gradCandidate = Nd4j.gemm(g, a, true, false);
             INDArray scores = s.detach();
-            return new LossResult(ce.loss, ce.rowLosses1.detach(), ce.rowLosses2.detach(), scores, scores,
-                    gradAnchor.detach(), List.of(gradCandidate.detach()), temperature.chain(ce.gradTau), null, List.of());
+            return LogitRange.requireFinite(new LossResult(ce.loss, ce.rowLosses1.detach(), ce.rowLosses2.detach(), scores,
+                    scores, gradAnchor.detach(), List.of(gradCandidate.detach()), temperature.chain(ce.gradTau), null,
+                    List.of()), temperature.tau(), batches.dataType());
+        } finally {
+            batches.release();
         }
     }
 
@@ -116,9 +126,14 @@ public final class CosineInfoNce {
         INDArray x = batches.local().candidate(0);
         INDArray ga = batches.gathered().anchor();
         INDArray gx = batches.gathered().candidate(0);
+        GramLoss.requireTemperature(temperature, batches.local());
         try (MemoryWorkspace ignored = Workspaces.open(GramLoss.WORKSPACE)) {
             INDArray s1 = Nd4j.gemm(a, gx, false, true);
             INDArray s2 = Nd4j.gemm(ga, x, false, true);
+            LogitRange.requireLogits("S", temperature.tau(), batches.local().dataType(),
+                    LogitRange.log2Bound(ModalityBatches.pair(batches.local(), batches.gathered()),
+                            ModalityBatches.pair(batches.gathered(), batches.local())),
+                    LogitRange.largestOf(s1, s2));
             BidirectionalCrossEntropy ce = BidirectionalCrossEntropy.compute(s1, Transposes.transposed(s2), 1,
                     temperature.tau(), labelSmoothing, batches.offset());
             INDArray g1 = ce.gradScores1;
@@ -128,9 +143,10 @@ public final class CosineInfoNce {
             INDArray gradGatheredAnchor = gatheredGradients ? Nd4j.gemm(g2, x, true, false).detach() : null;
             List<INDArray> gradGatheredCandidates = gatheredGradients
                     ? List.of(Nd4j.gemm(g1, a, true, false).detach()) : List.of();
-            return new LossResult(ce.loss, ce.rowLosses1.detach(), ce.rowLosses2.detach(), s1.detach(), s2.detach(),
-                    gradAnchor.detach(), List.of(gradCandidate.detach()), temperature.chain(ce.gradTau),
-                    gradGatheredAnchor, gradGatheredCandidates);
+            return LogitRange.requireFinite(new LossResult(ce.loss, ce.rowLosses1.detach(), ce.rowLosses2.detach(),
+                    s1.detach(), s2.detach(), gradAnchor.detach(), List.of(gradCandidate.detach()),
+                    temperature.chain(ce.gradTau), gradGatheredAnchor, gradGatheredCandidates), temperature.tau(),
+                    batches.local().dataType());
         }
     }
 }

@@ -31,6 +31,16 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * large batches, whose tape is recomputed in blocks to bound memory), never the
  * {@code (B1, B2, k, k)} tensor. Degenerate tuples give finite gradients (see the floor there).
  *
+ * <p>Range: finite accepted input never gives an infinite or NaN loss or gradient. Refused with an
+ * {@link IllegalArgumentException} naming the values and the remedy: volumes that may exceed the
+ * dtype (before any work; see {@link io.github.gram4j.core.GramVolumes}), a temperature with
+ * {@code 1/τ} beyond the dtype's largest value / 64 (before any work), logits {@code V/τ} beyond
+ * that limit or {@code V/τ²} beyond {@code Double.MAX_VALUE/8} (after the forward pass, naming
+ * {@code τ} and the largest {@code V}; only read when the bound from the row norms does not
+ * already exclude it), and, as a last check, any gradient that still overflows the dtype. The
+ * loss does not rescale rows as the volume methods do: rows whose squared norms are subnormal in
+ * the dtype give finite but less accurate values (normalise the embeddings, as GRAM does).
+ *
  * <p>Immutable and thread-safe; each call uses a per-thread workspace for its scratch.
  */
 public final class GramLoss {
@@ -71,10 +81,20 @@ public final class GramLoss {
      */
     public double value(Temperature temperature, INDArray anchor, INDArray... candidates) {
         ModalityBatches batches = ModalityBatches.of(anchor, candidates);
-        requirePairedRows(batches);
         try (MemoryWorkspace ignored = Workspaces.open(WORKSPACE)) {
+            requirePairedRows(batches);
+            requireTemperature(temperature, batches);
             INDArray v = FastVolume.volumes(batches);
-            return BidirectionalCrossEntropy.paired(v, -1, temperature.tau(), labelSmoothing).loss;
+            LogitRange.requireLogits("V", temperature.tau(), batches.dataType(), batches.log2VolumeBound(),
+                    LogitRange.largestOf(v));
+            double loss = BidirectionalCrossEntropy.paired(v, -1, temperature.tau(), labelSmoothing).loss;
+            if (!Double.isFinite(loss)) {
+                throw new IllegalArgumentException("the loss overflows " + batches.dataType() + " at temperature tau = "
+                        + temperature.tau() + "; normalise the rows or use a larger tau");
+            }
+            return loss;
+        } finally {
+            batches.release();
         }
     }
 
@@ -91,15 +111,21 @@ public final class GramLoss {
      */
     public LossResult compute(Temperature temperature, INDArray anchor, INDArray... candidates) {
         ModalityBatches batches = ModalityBatches.of(anchor, candidates);
-        requirePairedRows(batches);
         try (MemoryWorkspace ignored = Workspaces.open(WORKSPACE)) {
+            requirePairedRows(batches);
+            requireTemperature(temperature, batches);
             VolumeTape tape = VolumeTape.record(batches);
             INDArray v = tape.volumes();
+            LogitRange.requireLogits("V", temperature.tau(), batches.dataType(), batches.log2VolumeBound(),
+                    LogitRange.largestOf(v));
             BidirectionalCrossEntropy ce = BidirectionalCrossEntropy.paired(v, -1, temperature.tau(), labelSmoothing);
             VolumeGradients grads = tape.backward(ce.gradScores1, true, true);
             INDArray volumes = v.detach();
-            return new LossResult(ce.loss, ce.rowLosses1.detach(), ce.rowLosses2.detach(), volumes, volumes,
-                    grads.anchor().detach(), detach(grads.candidates()), temperature.chain(ce.gradTau), null, List.of());
+            return LogitRange.requireFinite(new LossResult(ce.loss, ce.rowLosses1.detach(), ce.rowLosses2.detach(), volumes,
+                    volumes, grads.anchor().detach(), detach(grads.candidates()), temperature.chain(ce.gradTau), null,
+                    List.of()), temperature.tau(), batches.dataType());
+        } finally {
+            batches.release();
         }
     }
 
@@ -117,18 +143,22 @@ public final class GramLoss {
         ModalityBatches gathered = batches.gathered();
         ModalityBatches anchorsVsGathered = ModalityBatches.pair(local, gathered);
         ModalityBatches gatheredVsCandidates = ModalityBatches.pair(gathered, local);
+        requireTemperature(temperature, local);
         try (MemoryWorkspace ignored = Workspaces.open(WORKSPACE)) {
             VolumeTape tape1 = VolumeTape.record(anchorsVsGathered);
             VolumeTape tape2 = VolumeTape.record(gatheredVsCandidates);
             INDArray v1 = tape1.volumes();
             INDArray v2 = tape2.volumes();
+            LogitRange.requireLogits("V", temperature.tau(), local.dataType(),
+                    LogitRange.log2Bound(anchorsVsGathered, gatheredVsCandidates), LogitRange.largestOf(v1, v2));
             BidirectionalCrossEntropy ce = BidirectionalCrossEntropy.compute(v1, Transposes.transposed(v2), -1,
                     temperature.tau(), labelSmoothing, batches.offset());
             VolumeGradients grads1 = tape1.backward(ce.gradScores1, true, gatheredGradients);
             VolumeGradients grads2 = tape2.backward(Transposes.transposed(ce.gradScores2), gatheredGradients, true);
-            return new LossResult(ce.loss, ce.rowLosses1.detach(), ce.rowLosses2.detach(), v1.detach(), v2.detach(),
-                    grads1.anchor().detach(), detach(grads2.candidates()), temperature.chain(ce.gradTau),
-                    gatheredGradients ? grads2.anchor().detach() : null, detach(grads1.candidates()));
+            return LogitRange.requireFinite(new LossResult(ce.loss, ce.rowLosses1.detach(), ce.rowLosses2.detach(),
+                    v1.detach(), v2.detach(), grads1.anchor().detach(), detach(grads2.candidates()),
+                    temperature.chain(ce.gradTau), gatheredGradients ? grads2.anchor().detach() : null,
+                    detach(grads1.candidates())), temperature.tau(), local.dataType());
         }
     }
 
@@ -144,12 +174,22 @@ public final class GramLoss {
     public double value(Temperature temperature, GatheredBatches batches) {
         ModalityBatches anchorsVsGathered = ModalityBatches.pair(batches.local(), batches.gathered());
         ModalityBatches gatheredVsCandidates = ModalityBatches.pair(batches.gathered(), batches.local());
+        requireTemperature(temperature, batches.local());
         try (MemoryWorkspace ignored = Workspaces.open(WORKSPACE)) {
             INDArray v1 = FastVolume.volumes(anchorsVsGathered);
             INDArray v2 = FastVolume.volumes(gatheredVsCandidates);
+            LogitRange.requireLogits("V", temperature.tau(), batches.local().dataType(),
+                    LogitRange.log2Bound(anchorsVsGathered, gatheredVsCandidates), LogitRange.largestOf(v1, v2));
             return BidirectionalCrossEntropy.compute(v1, Transposes.transposed(v2), -1, temperature.tau(),
                     labelSmoothing, batches.offset()).loss;
         }
+    }
+
+    static void requireTemperature(Temperature temperature, ModalityBatches batches) {
+        if (temperature == null) {
+            throw new IllegalArgumentException("temperature must not be null");
+        }
+        LogitRange.requireTemperature(temperature.tau(), batches.dataType());
     }
 
     static void requirePairedRows(ModalityBatches batches) {

@@ -1,5 +1,6 @@
 package io.github.gram4j.loss;
 
+import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.ops.transforms.Transforms;
 
@@ -42,7 +43,9 @@ public final class HardNegatives {
      * @param candidateVolumes {@code N × bs}: gathered anchors against local candidates
      * @param offset this rank's first row in the gathered tensors (0 on one process)
      * @return the sampling weights of both directions
-     * @throws IllegalArgumentException if the shapes do not fit each other and the offset
+     * @throws IllegalArgumentException if the shapes do not fit each other and the offset, if a
+     *     volume is NaN or infinite, or if {@code |V|/τ} leaves the dtype's range (see
+     *     {@link GramLoss}: normalise the rows or use a larger {@code τ})
      */
     public static Weights fromVolumes(INDArray anchorVolumes, INDArray candidateVolumes, Temperature temperature,
             int offset) {
@@ -51,6 +54,18 @@ public final class HardNegatives {
                 || offset < 0 || offset + anchorVolumes.size(0) > anchorVolumes.size(1)) {
             throw new IllegalArgumentException("anchorVolumes must be bs x N and candidateVolumes N x bs with 0 <= offset"
                     + " <= N - bs; got " + shape(anchorVolumes) + ", " + shape(candidateVolumes) + ", offset " + offset);
+        }
+        for (INDArray v : new INDArray[] {anchorVolumes, candidateVolumes}) {
+            String name = v == anchorVolumes ? "anchorVolumes" : "candidateVolumes";
+            if (!v.dataType().isFPType()) {
+                throw new IllegalArgumentException(name + " must be FLOAT or DOUBLE, got " + v.dataType());
+            }
+            if (!LogitRange.finite(v)) {
+                throw new IllegalArgumentException(name + " (shape " + shape(v) + ") contains NaN or infinite values");
+            }
+            DataType type = v.dataType() == DataType.DOUBLE ? DataType.DOUBLE : DataType.FLOAT;
+            LogitRange.requireTemperature(temperature.tau(), type);
+            LogitRange.requireLogits(name, temperature.tau(), type, Double.POSITIVE_INFINITY, LogitRange.largestOf(v));
         }
         return new Weights(rowWeights(anchorVolumes, temperature.tau(), offset),
                 rowWeights(candidateVolumes.transpose(), temperature.tau(), offset));

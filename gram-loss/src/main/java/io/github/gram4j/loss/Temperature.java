@@ -33,15 +33,33 @@ public final class Temperature {
     }
 
     /**
+     * The smallest accepted {@code τ}: {@link Double#MIN_NORMAL} (2.2e-308); subnormal values have
+     * lost precision and their reciprocal overflows.
+     */
+    public static final double MIN_TAU = Double.MIN_NORMAL;
+
+    /**
+     * The smallest accepted logit scale {@code s}: {@code ln(Double.MIN_NORMAL)} ≈ −708.4; below
+     * it {@code τ = 1/exp(s)} is beyond {@code 1/MIN_NORMAL}, and from about −745 it is infinite.
+     */
+    public static final double MIN_LOGIT_SCALE = Math.log(Double.MIN_NORMAL);
+
+    /**
      * A plain temperature.
+     *
+     * <p>The data-dependent limits (logits {@code V/τ} within the dtype) are checked when a loss is
+     * computed, with a message naming {@code τ} and the largest score; in FLOAT, {@code 1/τ} must
+     * stay below 5.3e36, in DOUBLE below 2.8e306.
      *
      * @param tau {@code τ}
      * @return the temperature
-     * @throws IllegalArgumentException unless {@code tau} is finite and positive
+     * @throws IllegalArgumentException unless {@code tau} is finite and at least
+     *     {@link #MIN_TAU} (NaN, infinities, zero, negative and subnormal values are refused)
      */
     public static Temperature of(double tau) {
-        if (!(tau > 0) || Double.isInfinite(tau)) {
-            throw new IllegalArgumentException("temperature must be finite and > 0, got " + tau);
+        if (!(tau >= MIN_TAU) || Double.isInfinite(tau)) {
+            throw new IllegalArgumentException("temperature must be finite and >= " + MIN_TAU
+                    + " (Double.MIN_NORMAL; a subnormal or non-positive tau breaks the logits), got " + tau);
         }
         return new Temperature(tau, Math.log(1 / tau), false);
     }
@@ -51,11 +69,16 @@ public final class Temperature {
      *
      * @param logitScale {@code s}
      * @return the temperature {@code 1 / min(exp(s), 100)}
-     * @throws IllegalArgumentException unless {@code logitScale} is finite
+     * @throws IllegalArgumentException unless {@code logitScale} is finite and at least
+     *     {@link #MIN_LOGIT_SCALE} (below it {@code τ} is no longer a normal finite double)
      */
     public static Temperature fromLogitScale(double logitScale) {
         if (!Double.isFinite(logitScale)) {
             throw new IllegalArgumentException("logit scale must be finite, got " + logitScale);
+        }
+        if (logitScale < MIN_LOGIT_SCALE) {
+            throw new IllegalArgumentException("logit scale must be >= " + MIN_LOGIT_SCALE
+                    + " (tau = 1/exp(s) overflows below it), got " + logitScale);
         }
         return new Temperature(1 / Math.min(Math.exp(logitScale), MAX_LOGIT_SCALE), logitScale, true);
     }

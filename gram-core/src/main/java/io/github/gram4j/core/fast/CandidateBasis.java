@@ -87,7 +87,7 @@ public final class CandidateBasis {
         HostRows.forEach(rows, () -> new double[kk][dim], (j, v) -> {
             for (int m = 0; m < kk; m++) {
                 double[] vm = v[m];
-                xs[m].read(j * dim, vm, dim);
+                xs[m].read((long) j * dim, vm, dim);
                 for (int pass = 0; pass < 2; pass++) {
                     for (int l = 0; l < m; l++) {
                         double[] ql = v[l];
@@ -111,7 +111,7 @@ public final class CandidateBasis {
                     vm[e] *= scale;
                 }
                 r[m][m][j] = rho;
-                qHost[m].write(j * dim, vm, dim);
+                qHost[m].write((long) j * dim, vm, dim);
             }
         });
         double[] product = new double[rows];

@@ -5,7 +5,9 @@ import java.util.List;
 
 import io.github.gram4j.core.ModalityBatches;
 import io.github.gram4j.core.internal.HostArray;
+import io.github.gram4j.core.internal.HostRows;
 import io.github.gram4j.core.internal.Workspaces;
+import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.memory.MemoryWorkspace;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
@@ -21,6 +23,12 @@ import org.nd4j.linalg.indexing.NDArrayIndex;
  * {@link VolumeEpilogue}). Scratch lives in a per-thread ND4J workspace and is bounded: anchor rows
  * are processed in blocks so that the {@code K − 1} extra GEMM outputs hold at most
  * {@value #SCRATCH_ELEMENTS} elements. Only the result is allocated per call.
+ *
+ * <p>Range: batches whose volumes may exceed the dtype are refused before any work
+ * ({@link ModalityBatches#requireRepresentableVolumes()}); rows whose norms lie near the dtype's
+ * limits ({@link ModalityBatches#wellScaled()} false) are scaled by powers of two, the volumes
+ * of the scaled rows computed and scaled back, so the result is exact (or the correctly rounded
+ * underflow) over the whole range.
  */
 public final class FastVolume {
 
@@ -53,11 +61,13 @@ public final class FastVolume {
      * @return {@code out}, holding {@code V}
      */
     public static INDArray volumesInto(ModalityBatches batches, INDArray out) {
+        batches.requireRepresentableVolumes();
         return volumesInto(batches, out, HostArray.available(), VolumeEpilogue.forBackend(), SCRATCH_ELEMENTS);
     }
 
     static INDArray volumes(ModalityBatches batches, boolean hostBasis, VolumeEpilogue epilogue,
             long scratchElements) {
+        batches.requireRepresentableVolumes();
         INDArray out = Nd4j.createUninitialized(batches.dataType(),
                 new long[] {batches.anchorRows(), batches.candidateRows()}, 'c');
         return volumesInto(batches, out, hostBasis, epilogue, scratchElements);
@@ -65,11 +75,42 @@ public final class FastVolume {
 
     private static INDArray volumesInto(ModalityBatches batches, INDArray out, boolean hostBasis,
             VolumeEpilogue epilogue, long scratchElements) {
+        ModalityBatches.RowScaled scaled = null;
         try (MemoryWorkspace ignored = Workspaces.open(WORKSPACE)) {
-            CandidateBasis basis = CandidateBasis.of(batches.candidates(), hostBasis);
-            volumesInto(batches.anchor(), batches.anchorSquaredNorms(), basis, out, epilogue, scratchElements);
+            // the scaled copies, if any, are scratch of this workspace
+            scaled = batches.wellScaled() ? null : batches.rowScaled();
+            ModalityBatches input = scaled == null ? batches : scaled.batches();
+            CandidateBasis basis = CandidateBasis.of(input.candidates(), hostBasis);
+            volumesInto(input.anchor(), input.anchorSquaredNorms(), basis, out, epilogue, scratchElements);
+        }
+        if (scaled != null) {
+            rescale(out, scaled);
         }
         return out;
+    }
+
+    /** {@code V_ij ← V'_ij · 2^exponent(i, j)}: the volumes of row-scaled batches back to the original scale. */
+    private static void rescale(INDArray out, ModalityBatches.RowScaled scaled) {
+        int rows = (int) out.size(0);
+        int cols = (int) out.size(1);
+        if (HostArray.available()) {
+            HostArray v = HostArray.of(out);
+            HostRows.forEach(rows, () -> new double[cols], (i, x) -> {
+                v.read((long) i * cols, x, cols);
+                for (int j = 0; j < cols; j++) {
+                    x[j] = Math.scalb(x[j], scaled.exponent(i, j));
+                }
+                v.write((long) i * cols, x, cols);
+            });
+            return;
+        }
+        double[][] v = out.castTo(DataType.DOUBLE).toDoubleMatrix();
+        for (int i = 0; i < rows; i++) {
+            for (int j = 0; j < cols; j++) {
+                v[i][j] = Math.scalb(v[i][j], scaled.exponent(i, j));
+            }
+        }
+        out.assign(Nd4j.create(v).castTo(out.dataType()));
     }
 
     /**

@@ -37,18 +37,18 @@ enum VolumeEpilogue {
                 double[] x = scratch[1];
                 java.util.Arrays.fill(s, aa[i]);
                 for (HostArray wm : ws) {
-                    wm.read(i * cols, x, cols);
+                    wm.read((long) i * cols, x, cols);
                     for (int j = 0; j < cols; j++) {
                         s[j] -= x[j] * x[j];
                     }
                 }
                 if (sOut != null) {
-                    sOut.write(i * cols, s, cols);
+                    sOut.write((long) i * cols, s, cols);
                 }
                 for (int j = 0; j < cols; j++) {
                     s[j] = p[j] * Math.sqrt(Math.max(s[j], 0.0));
                 }
-                v.write(i * cols, s, cols);
+                v.write((long) i * cols, s, cols);
             });
         }
     },

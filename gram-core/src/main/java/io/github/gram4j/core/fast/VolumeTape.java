@@ -103,6 +103,8 @@ public final class VolumeTape {
      *
      * @param batches validated inputs
      * @return the tape: {@code V} and what the backward needs
+     * @throws IllegalArgumentException if the volumes may exceed the dtype's range
+     *     ({@link ModalityBatches#requireRepresentableVolumes()}), before any work
      */
     public static VolumeTape record(ModalityBatches batches) {
         return record(batches, HostArray.available(), TAPE_ELEMENTS);
@@ -117,6 +119,7 @@ public final class VolumeTape {
      *     BLOCK_ELEMENTS)} elements)
      */
     static VolumeTape record(ModalityBatches batches, boolean onHost, long tapeElements) {
+        batches.requireRepresentableVolumes();
         CandidateBasis basis = CandidateBasis.of(batches.candidates(), onHost);
         INDArray anchor = batches.anchor();
         DataType type = batches.dataType();
@@ -367,7 +370,7 @@ public final class VolumeTape {
             final double[] gvSum = candidates ? new double[cols] : null;
         }
         List<Scratch> partials = HostRows.forEachCollecting(rows, Scratch::new, (i, t) -> {
-            int base = i * cols;
+            long base = (long) i * cols;
             gHost.read(base, t.gv, cols);
             vHost.read(base, t.v, cols);
             sHost.read(base, t.s, cols);
@@ -543,19 +546,19 @@ public final class VolumeTape {
             java.util.Arrays.fill(acc, 0.0);
             for (int l = 0; l < kk; l++) {
                 double coefficient = coefficients[l][j];
-                xs[l].read(j * dim, x, dim);
+                xs[l].read((long) j * dim, x, dim);
                 for (int e = 0; e < dim; e++) {
                     acc[e] += coefficient * x[e];
                 }
                 if (weights[l] != null) {
                     double weight = weights[l][j];
-                    hs[l].read(j * dim, x, dim);
+                    hs[l].read((long) j * dim, x, dim);
                     for (int e = 0; e < dim; e++) {
                         acc[e] += weight * x[e];
                     }
                 }
             }
-            out.write(j * dim, acc, dim);
+            out.write((long) j * dim, acc, dim);
         });
         return grad;
     }

@@ -3,6 +3,9 @@ package io.github.gram4j.core.internal;
 import java.nio.DoubleBuffer;
 import java.nio.FloatBuffer;
 
+import org.bytedeco.javacpp.DoublePointer;
+import org.bytedeco.javacpp.FloatPointer;
+import org.bytedeco.javacpp.Pointer;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
@@ -12,11 +15,28 @@ import org.nd4j.linalg.factory.Nd4j;
  * loops of the CPU backend. Values are read and written as doubles; a loop over one instance sees
  * at most two receiver classes, which HotSpot inlines.
  *
- * <p>Only valid where {@link #available()} (the ND4J CPU backend, whose buffers are host memory).
+ * <p>Indices are {@code long}: arrays of any length are covered, through NIO buffers of at most
+ * {@value #SEGMENT_ELEMENTS} elements each (one NIO buffer cannot exceed 2³¹ − 1 bytes).
+ *
+ * <p>Only valid where {@link #available()} (the ND4J CPU backend, whose buffers are host memory),
+ * and only while the array's memory is alive.
  */
 public abstract class HostArray {
 
-    private HostArray() {
+    /** log₂ of the elements per NIO segment. */
+    static final int SEGMENT_SHIFT = 27;
+
+    /** Elements per NIO segment: 2²⁷ (512 MB of FLOAT, 1 GB of DOUBLE). */
+    static final long SEGMENT_ELEMENTS = 1L << SEGMENT_SHIFT;
+
+    final int shift;
+    final long mask;
+    final long length;
+
+    private HostArray(int shift, long length) {
+        this.shift = shift;
+        this.mask = (1L << shift) - 1;
+        this.length = length;
     }
 
     /** True when ND4J's buffers live in host memory (the CPU backend). */
@@ -30,17 +50,36 @@ public abstract class HostArray {
      * @throws IllegalArgumentException if the array is not c-contiguous or not FLOAT/DOUBLE
      */
     public static HostArray of(INDArray array) {
+        return of(array, SEGMENT_SHIFT);
+    }
+
+    static HostArray of(INDArray array, int shift) {
         boolean cOrder = array.ordering() == 'c' || array.rank() <= 1 || array.isVector();
-        if (!cOrder || array.elementWiseStride() != 1 || array.length() > Integer.MAX_VALUE) {
+        if (!cOrder || array.elementWiseStride() != 1) {
             throw new IllegalArgumentException("need a c-contiguous array, got order " + array.ordering()
                     + " with element-wise stride " + array.elementWiseStride());
         }
-        int offset = (int) array.offset();
+        long length = array.length();
+        Pointer base = array.data().pointer();
+        long offset = array.offset();
+        int segments = (int) ((length + (1L << shift) - 1) >>> shift);
         if (array.dataType() == DataType.FLOAT) {
-            return new Floats(array.data().asNioFloat(), offset);
+            FloatBuffer[] buffers = new FloatBuffer[segments];
+            for (int g = 0; g < segments; g++) {
+                long from = offset + ((long) g << shift);
+                long to = Math.min(offset + length, from + (1L << shift));
+                buffers[g] = new FloatPointer(base).position(from).limit(to).asBuffer();
+            }
+            return new Floats(buffers, shift, length);
         }
         if (array.dataType() == DataType.DOUBLE) {
-            return new Doubles(array.data().asNioDouble(), offset);
+            DoubleBuffer[] buffers = new DoubleBuffer[segments];
+            for (int g = 0; g < segments; g++) {
+                long from = offset + ((long) g << shift);
+                long to = Math.min(offset + length, from + (1L << shift));
+                buffers[g] = new DoublePointer(base).position(from).limit(to).asBuffer();
+            }
+            return new Doubles(buffers, shift, length);
         }
         throw new IllegalArgumentException("need FLOAT or DOUBLE, got " + array.dataType());
     }
@@ -53,17 +92,57 @@ public abstract class HostArray {
         return of(array.ordering() == 'c' && array.elementWiseStride() == 1 ? array : array.dup('c'));
     }
 
+    /** The number of elements. */
+    public long length() {
+        return length;
+    }
+
     /** Element {@code i} (c-order) as a double. */
-    public abstract double get(int i);
+    public abstract double get(long i);
 
     /** Sets element {@code i} (c-order), rounding to the array's dtype. */
-    public abstract void set(int i, double value);
+    public abstract void set(long i, double value);
 
     /** Copies elements {@code from … from + n − 1} (c-order) into {@code dst[0 … n − 1]}. */
-    public abstract void read(int from, double[] dst, int n);
+    public void read(long from, double[] dst, int n) {
+        int inSegment = (int) (from & mask);
+        if (inSegment + (long) n <= mask + 1) {
+            readSegment((int) (from >>> shift), inSegment, dst, 0, n);
+        } else {
+            acrossSegments(from, dst, n, true);
+        }
+    }
 
     /** Copies {@code src[0 … n − 1]} into elements {@code from … from + n − 1}, rounding to the dtype. */
-    public abstract void write(int from, double[] src, int n);
+    public void write(long from, double[] src, int n) {
+        int inSegment = (int) (from & mask);
+        if (inSegment + (long) n <= mask + 1) {
+            writeSegment((int) (from >>> shift), inSegment, src, 0, n);
+        } else {
+            acrossSegments(from, src, n, false);
+        }
+    }
+
+    /** A read or write of {@code n} elements from {@code from} that crosses segment boundaries. */
+    private void acrossSegments(long from, double[] values, int n, boolean read) {
+        int done = 0;
+        while (done < n) {
+            long at = from + done;
+            int segment = (int) (at >>> shift);
+            int inSegment = (int) (at & mask);
+            int count = (int) Math.min(n - done, mask + 1 - inSegment);
+            if (read) {
+                readSegment(segment, inSegment, values, done, count);
+            } else {
+                writeSegment(segment, inSegment, values, done, count);
+            }
+            done += count;
+        }
+    }
+
+    abstract void readSegment(int segment, int from, double[] dst, int dstFrom, int n);
+
+    abstract void writeSegment(int segment, int from, double[] src, int srcFrom, int n);
 
     /** Per-thread staging for float rows: row copies would otherwise allocate on every call. */
     private static final ThreadLocal<float[]> FLOAT_ROW = ThreadLocal.withInitial(() -> new float[0]);
@@ -78,70 +157,68 @@ public abstract class HostArray {
     }
 
     private static final class Floats extends HostArray {
-        private final FloatBuffer buffer;
-        private final int offset;
+        private final FloatBuffer[] buffers;
 
-        Floats(FloatBuffer buffer, int offset) {
-            this.buffer = buffer;
-            this.offset = offset;
+        Floats(FloatBuffer[] buffers, int shift, long length) {
+            super(shift, length);
+            this.buffers = buffers;
         }
 
         @Override
-        public double get(int i) {
-            return buffer.get(offset + i);
+        public double get(long i) {
+            return buffers[(int) (i >>> shift)].get((int) (i & mask));
         }
 
         @Override
-        public void set(int i, double value) {
-            buffer.put(offset + i, (float) value);
+        public void set(long i, double value) {
+            buffers[(int) (i >>> shift)].put((int) (i & mask), (float) value);
         }
 
         @Override
-        public void read(int from, double[] dst, int n) {
+        void readSegment(int segment, int from, double[] dst, int dstFrom, int n) {
             float[] tmp = scratch(n);
-            buffer.get(offset + from, tmp, 0, n);
+            buffers[segment].get(from, tmp, 0, n);
             for (int c = 0; c < n; c++) {
-                dst[c] = tmp[c];
+                dst[dstFrom + c] = tmp[c];
             }
         }
 
         @Override
-        public void write(int from, double[] src, int n) {
+        void writeSegment(int segment, int from, double[] src, int srcFrom, int n) {
             float[] tmp = scratch(n);
             for (int c = 0; c < n; c++) {
-                tmp[c] = (float) src[c];
+                tmp[c] = (float) src[srcFrom + c];
             }
-            buffer.put(offset + from, tmp, 0, n);
+            buffers[segment].put(from, tmp, 0, n);
         }
     }
 
     private static final class Doubles extends HostArray {
-        private final DoubleBuffer buffer;
-        private final int offset;
+        private final DoubleBuffer[] buffers;
 
-        Doubles(DoubleBuffer buffer, int offset) {
-            this.buffer = buffer;
-            this.offset = offset;
+        Doubles(DoubleBuffer[] buffers, int shift, long length) {
+            super(shift, length);
+            this.buffers = buffers;
         }
 
         @Override
-        public double get(int i) {
-            return buffer.get(offset + i);
+        public double get(long i) {
+            return buffers[(int) (i >>> shift)].get((int) (i & mask));
         }
 
         @Override
-        public void set(int i, double value) {
-            buffer.put(offset + i, value);
+        public void set(long i, double value) {
+            buffers[(int) (i >>> shift)].put((int) (i & mask), value);
         }
 
         @Override
-        public void read(int from, double[] dst, int n) {
-            buffer.get(offset + from, dst, 0, n);
+        void readSegment(int segment, int from, double[] dst, int dstFrom, int n) {
+            buffers[segment].get(from, dst, dstFrom, n);
         }
 
         @Override
-        public void write(int from, double[] src, int n) {
-            buffer.put(offset + from, src, 0, n);
+        void writeSegment(int segment, int from, double[] src, int srcFrom, int n) {
+            buffers[segment].put(from, src, srcFrom, n);
         }
     }
 }

@@ -62,13 +62,13 @@ public final class Transposes {
             for (int c0 = 0; c0 < cols; c0 += TILE) {
                 int width = Math.min(TILE, cols - c0);
                 for (int r = 0; r < height; r++) {
-                    in.read((r0 + r) * cols + c0, tile[r], width);
+                    in.read((long) (r0 + r) * cols + c0, tile[r], width);
                 }
                 for (int c = 0; c < width; c++) {
                     for (int r = 0; r < height; r++) {
                         column[r] = tile[r][c];
                     }
-                    int at = (c0 + c) * rows + r0;
+                    long at = (long) (c0 + c) * rows + r0;
                     if (accumulate) {
                         to.read(at, existing, height);
                         for (int r = 0; r < height; r++) {

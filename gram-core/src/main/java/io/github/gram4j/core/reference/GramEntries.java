@@ -54,10 +54,13 @@ final class GramEntries {
             Nd4j.gemm(anchor, batches.candidate(m), product, false, true, 1.0, 0.0);
             dots[m] = product.data().asDouble();
         }
+        free(product);
         double[] blocks = new double[b2 * kk * kk];
         for (int m = 0; m < kk; m++) {
             for (int l = m; l < kk; l++) {
-                double[] c = RowOps.rowDots(batches.candidate(m), batches.candidate(l)).toDoubleVector();
+                INDArray pairDots = RowOps.rowDots(batches.candidate(m), batches.candidate(l));
+                double[] c = pairDots.toDoubleVector();
+                free(pairDots);
                 for (int j = 0; j < b2; j++) {
                     blocks[(j * kk + m) * kk + l] = c[j];
                     blocks[(j * kk + l) * kk + m] = c[j];
@@ -65,6 +68,13 @@ final class GramEntries {
             }
         }
         return new GramEntries(k, b1, b2, squares, dots, blocks);
+    }
+
+    /** Frees a temporary now rather than when the garbage collector finds it (not in a workspace). */
+    private static void free(INDArray x) {
+        if (x.closeable()) {
+            x.close();
+        }
     }
 
     int k() {

@@ -9,6 +9,11 @@ import org.nd4j.linalg.factory.Nd4j;
  * The seed's formula: the explicit {@code (B1, B2, k, k)} Gram tensor and {@code sqrt(|det|)} of
  * each {@code k × k} matrix. Entries are computed in the batches' dtype; determinants are
  * accumulated in double precision and rounded to that dtype.
+ *
+ * <p>Range: as FAST, volumes that may exceed the dtype are refused before any work, and rows whose
+ * norms lie near the limits are scaled by powers of two before the Gram matrices are formed (a
+ * determinant of {@code k} squared norms under- or overflows long before a volume does), then
+ * the volumes scaled back: DOUBLE rows of norm 1e-150 give 1e-300, as FAST does.
  */
 public final class ReferenceVolume {
 
@@ -44,7 +49,16 @@ public final class ReferenceVolume {
      * @return {@code V}, {@code B1 × B2}
      */
     public static INDArray volumes(ModalityBatches batches) {
-        GramEntries entries = GramEntries.of(batches);
+        batches.requireRepresentableVolumes();
+        ModalityBatches.RowScaled scaled = batches.wellScaled() ? null : batches.rowScaled();
+        GramEntries entries;
+        try {
+            entries = GramEntries.of(scaled == null ? batches : scaled.batches());
+        } finally {
+            if (scaled != null) {
+                scaled.batches().release();
+            }
+        }
         int k = entries.k();
         int b1 = entries.anchorRows();
         int b2 = entries.candidateRows();
@@ -53,7 +67,8 @@ public final class ReferenceVolume {
         for (int i = 0; i < b1; i++) {
             for (int j = 0; j < b2; j++) {
                 entries.fill(i, j, g);
-                volumes[i * b2 + j] = Math.sqrt(Math.abs(Determinants.luDeterminant(g, k)));
+                double v = Math.sqrt(Math.abs(Determinants.luDeterminant(g, k)));
+                volumes[i * b2 + j] = scaled == null ? v : Math.scalb(v, scaled.exponent(i, j));
             }
         }
         return toType(Nd4j.create(volumes, new long[] {b1, b2}, DataType.DOUBLE), batches.dataType());
