@@ -6,8 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.util.List;
 
 import org.junit.jupiter.api.Test;
-import org.nd4j.shade.jackson.databind.JsonNode;
-import org.nd4j.shade.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 
 class BenchCommandTest {
 
@@ -69,7 +69,8 @@ class BenchCommandTest {
         CliRun.of("bench", "--k", "1").assertOneErrorLine(2, "--k", ">= 2");
         CliRun.of("bench", "--batch", "0").assertOneErrorLine(2, "--batch");
         CliRun.of("bench", "--repeats", "0").assertOneErrorLine(2, "--repeats");
-        CliRun.of("bench", "--op", "train").assertOneErrorLine(2, "--op", "volume, loss, loss-backward or all");
+        CliRun.of("bench", "--op", "train").assertOneErrorLine(2, "--op", "loss-backward", "(case-insensitive)", "'train'");
+        CliRun.of("bench", "--dtype", "float16").assertOneErrorLine(2, "--dtype", "FLOAT32", "'float16'");
         CliRun.of("bench", "--dtype", "int8").assertOneErrorLine(2, "--dtype");
         CliRun.of("bench", "--warmup", "-1").assertOneErrorLine(2, "--warmup");
         CliRun.of("bench", "--batch", "64,1").assertOneErrorLine(2, "--batch", "got 1");

@@ -38,8 +38,8 @@ import org.junit.jupiter.params.provider.ValueSource;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
-import org.nd4j.shade.jackson.databind.JsonNode;
-import org.nd4j.shade.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 
 class EvalCommandTest {
 
@@ -217,13 +217,30 @@ class EvalCommandTest {
     }
 
     @Test
-    void mixedFloat32AndFloat64FilesAreScoredInFloat64() throws IOException {
+    void mixedFloat32AndFloat64FilesNeedDtypeLikeEveryCommand() throws IOException {
         List<INDArray> arrays = embeddings(3, B, B, identity(B), DataType.DOUBLE, 7);
         arrays.set(2, arrays.get(2).castTo(DataType.FLOAT));
         List<Path> paths = writeAll(dir, arrays);
-        JsonNode root = evalOk("--anchor", paths.get(0).toString(), "--inputs", joined(paths.subList(1, 3)));
+        // the one rule of volume, loss and eval: a mix is refused without --dtype ...
+        CliRun.of("eval", "--anchor", paths.get(0).toString(), "--inputs", joined(paths.subList(1, 3)))
+                .assertOneErrorLine(2, paths.get(2).toString(), "is float32 but the anchor", "--dtype");
+        // ... and scored in the dtype --dtype names
+        JsonNode root = evalOk("--anchor", paths.get(0).toString(), "--inputs", joined(paths.subList(1, 3)),
+                "--dtype", "Float64");
         List<INDArray> promoted = arrays.stream().map(a -> a.castTo(DataType.DOUBLE)).toList();
         assertJsonEquals(RetrievalMetrics.compute(volumes(promoted), ScoreOrder.LOWER_IS_BETTER), root);
+    }
+
+    @Test
+    void blankLinesAfterTheLastIdAreIgnored() throws IOException {
+        List<INDArray> arrays = embeddings(2, 4, 4, identity(4), DataType.DOUBLE, 19);
+        List<Path> paths = writeAll(dir, arrays);
+        Path a = text("a.txt", "d\nc\nb\na\n\n");
+        Path c = text("c.txt", "a\nb\nc\nd\r\n \r\n\n");
+        JsonNode root = evalOk("--anchor", paths.get(0).toString(), "--inputs", paths.get(1).toString(),
+                "--anchor-ids", a.toString(), "--candidate-ids", c.toString());
+        assertJsonEquals(RetrievalMetrics.compute(volumes(arrays), ScoreOrder.LOWER_IS_BETTER,
+                new long[] {3, 2, 1, 0}, new long[] {0, 1, 2, 3}), root);
     }
 
     /** 20 captions (anchors) of 5 videos (candidates), ids as arbitrary strings. */
@@ -426,7 +443,8 @@ class EvalCommandTest {
                 error("empty id file", ids(six, ""), "--candidate-ids", "c.txt", "is empty"),
                 error("blank line", ids("a\nb\n\na\nb\nc\n", "a\nb\nc\n"), "a.txt line 3", "blank line"),
                 error("whitespace-only line", ids(six, "a\n \t\nc\n"), "c.txt line 2", "blank line"),
-                error("blank last line", ids(six, "a\nb\nc\n\n"), "c.txt line 4", "blank line"),
+                error("blank line before the last id", ids(six, "a\nb\n\nc\n\n"), "c.txt line 3", "blank line"),
+                error("only blank lines", ids(six, "\n \n\n"), "--candidate-ids", "c.txt", "no ids"),
                 error("invalid UTF-8", dir -> {
                     String[] args = ids(six, "a\nb\nc\n").args(dir);
                     Files.write(dir.resolve("a.txt"), new byte[] {'a', '\n', 'b', '\n', (byte) 0xC3, '(', '\n'});
