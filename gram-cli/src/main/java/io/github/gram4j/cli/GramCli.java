@@ -100,13 +100,24 @@ public final class GramCli implements Callable<Integer> {
         PrintWriter outWriter = new PrintWriter(out, true);
         PrintWriter errWriter = new PrintWriter(err, true);
         try {
-            return commandLine(outWriter, errWriter).execute(args);
-        } catch (Throwable t) {
-            // Errors (OutOfMemoryError, a failed ND4J backend load, ...) that picocli does not catch
-            return report(t, errWriter);
+            return execute(commandLine(outWriter, errWriter), args);
         } finally {
             outWriter.flush();
             errWriter.flush();
+        }
+    }
+
+    /**
+     * Executes a configured command line, reporting also the errors picocli lets through
+     * (OutOfMemoryError, a failed ND4J backend load, …) by {@link #report}.
+     *
+     * @return the exit code
+     */
+    static int execute(CommandLine cl, String[] args) {
+        try {
+            return cl.execute(args);
+        } catch (Throwable t) {
+            return report(t, cl.getErr());
         }
     }
 
