@@ -227,5 +227,6 @@ public final class OutputDirectory implements AutoCloseable {
         if (!keepStaging) {
             TempFiles.deleteTree(staging.path());
         }
+        staging.forget();
     }
 }

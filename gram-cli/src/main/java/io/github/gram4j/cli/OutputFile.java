@@ -161,6 +161,7 @@ public final class OutputFile implements AutoCloseable {
         if (!done) {
             TempFiles.deleteQuietly(tmp.path());
         }
+        tmp.forget();
     }
 
     // ------------------------------------------------------------------ checks shared with OutputDirectory

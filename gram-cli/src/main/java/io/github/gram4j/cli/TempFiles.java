@@ -44,8 +44,12 @@ final class TempFiles {
     private TempFiles() {
     }
 
-    /** A created and locked temporary file or directory; {@link #release} drops the lock. */
-    record Locked(Path path, FileChannel channel, FileLock lock) {
+    /**
+     * A created and locked temporary file or directory. Until {@link #forget}, a shutdown hook
+     * removes it when the JVM exits (Ctrl-C, SIGTERM); after a SIGKILL, {@link #removeStale} of a
+     * later run does. {@link #release} drops the lock.
+     */
+    record Locked(Path path, FileChannel channel, FileLock lock, Thread hook) {
         void release() {
             try {
                 channel.close(); // releases the lock
@@ -53,6 +57,25 @@ final class TempFiles {
                 // nothing to do: the lock goes with the process anyway
             }
         }
+
+        /** Unregisters the shutdown hook: the owner has removed the path or keeps it on purpose. */
+        void forget() {
+            try {
+                Runtime.getRuntime().removeShutdownHook(hook);
+            } catch (IllegalStateException shuttingDown) {
+                // the hook runs anyway
+            }
+        }
+    }
+
+    private static Thread onExitDelete(Path p) {
+        Thread hook = new Thread(() -> deleteTree(p), "gram-delete-temporary-output");
+        try {
+            Runtime.getRuntime().addShutdownHook(hook);
+        } catch (IllegalStateException shuttingDown) {
+            // too late for a hook; the stale clean-up of a later run removes it
+        }
+        return hook;
     }
 
     /** The pattern of this CLI's temporary names for the output {@code name}. */
@@ -75,7 +98,7 @@ final class TempFiles {
                 }
                 continue;
             }
-            return new Locked(tmp, ch, lock(ch, tmp));
+            return new Locked(tmp, ch, lock(ch, tmp), onExitDelete(tmp));
         }
     }
 
@@ -93,7 +116,7 @@ final class TempFiles {
             }
             Path lockFile = tmp.resolve(LOCK_NAME);
             FileChannel ch = FileChannel.open(lockFile, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
-            return new Locked(tmp, ch, lock(ch, lockFile));
+            return new Locked(tmp, ch, lock(ch, lockFile), onExitDelete(tmp));
         }
     }
 

@@ -230,18 +230,6 @@ class EvalCommandTest {
         assertJsonEquals(RetrievalMetrics.compute(volumes(promoted), ScoreOrder.LOWER_IS_BETTER), root);
     }
 
-    @Test
-    void blankLinesAfterTheLastIdAreIgnored() throws IOException {
-        List<INDArray> arrays = embeddings(2, 4, 4, identity(4), DataType.DOUBLE, 19);
-        List<Path> paths = writeAll(dir, arrays);
-        Path a = text("a.txt", "d\nc\nb\na\n\n");
-        Path c = text("c.txt", "a\nb\nc\nd\r\n \r\n\n");
-        JsonNode root = evalOk("--anchor", paths.get(0).toString(), "--inputs", paths.get(1).toString(),
-                "--anchor-ids", a.toString(), "--candidate-ids", c.toString());
-        assertJsonEquals(RetrievalMetrics.compute(volumes(arrays), ScoreOrder.LOWER_IS_BETTER,
-                new long[] {3, 2, 1, 0}, new long[] {0, 1, 2, 3}), root);
-    }
-
     /** 20 captions (anchors) of 5 videos (candidates), ids as arbitrary strings. */
     private static final List<String> VIDEOS = List.of("vid 7", "vidéo-2", "v3", "V3", "clip_0");
 
@@ -308,12 +296,12 @@ class EvalCommandTest {
     }
 
     @Test
-    void idFilesMayUseCrlfAndAByteOrderMark() throws IOException {
+    void idFilesMayUseCrlfAByteOrderMarkAndTrailingBlankLines() throws IOException {
         List<INDArray> arrays = embeddings(2, 4, 4, identity(4), DataType.DOUBLE, 19);
         List<Path> paths = writeAll(dir, arrays);
-        // anchors in reverse order: anchor i is item 3 - i
-        Path a = text("a.txt", "\uFEFFd\r\nc\r\nb\r\na\r\n");
-        Path c = text("c.txt", "a\nb\nc\nd");
+        // anchors in reverse order: anchor i is item 3 - i; blank lines after the last id are ignored
+        Path a = text("a.txt", "\uFEFFd\r\nc\r\nb\r\na\r\n\r\n");
+        Path c = text("c.txt", "a\nb\nc\nd\n \n\n");
         JsonNode root = evalOk("--anchor", paths.get(0).toString(), "--inputs", paths.get(1).toString(),
                 "--anchor-ids", a.toString(), "--candidate-ids", c.toString());
         RetrievalMetrics expected = RetrievalMetrics.compute(volumes(arrays), ScoreOrder.LOWER_IS_BETTER,
