@@ -121,11 +121,12 @@ public final class LossCommand implements Callable<Integer> {
             allInputs.addAll(all.files());
         }
         long inputBytes = MemoryCheck.bytes(local.elements() + (gathered ? all.elements() : 0), local.itemSize());
+        // memory first: the reservation may create the parent directories
+        MemoryCheck.require(estimate(local, all), "loss of " + local.anchorRows() + " x "
+                + (gathered ? all.anchorRows() : local.candidateRows()) + " " + EmbeddingFiles.npyName(local.dataType())
+                + " volumes (k = " + local.files().size() + ")");
         try (OutputDirectory output = OutputDirectory.reserve(outDir, "--out-dir", n -> OUTPUT_SET.matcher(n).matches(),
                 inputBytes, allInputs)) {
-            MemoryCheck.require(estimate(local, all), "loss of " + local.anchorRows() + " x "
-                    + (gathered ? all.anchorRows() : local.candidateRows()) + " " + EmbeddingFiles.npyName(local.dataType())
-                    + " volumes (k = " + local.files().size() + ")");
             LossResult result = compute(EmbeddingFiles.read(local), gathered ? EmbeddingFiles.read(all) : null);
 
             Map<String, INDArray> arrays = new LinkedHashMap<>();

@@ -134,8 +134,9 @@ class CliFaultsTest {
         assertFalse(Files.exists(out));
         CliRun.of("eval", "--anchor", a.toString(), "--inputs", x.toString())
                 .assertOneErrorLine(2, "30000 x 30000 float32 score matrix", "GRAM_JAVA_OPTS=-Xmx");
-        CliRun.of("loss", "--anchor", a.toString(), "--inputs", x.toString(), "--out-dir", dir.resolve("L").toString())
-                .assertOneErrorLine(2, "loss of 30000 x 30000 float32", "GRAM_JAVA_OPTS=-Xmx");
+        CliRun.of("loss", "--anchor", a.toString(), "--inputs", x.toString(), "--out-dir",
+                dir.resolve("runs/L").toString()).assertOneErrorLine(2, "loss of 30000 x 30000 float32",
+                "GRAM_JAVA_OPTS=-Xmx");
         CliRun.of("bench", "--batch", "40000", "--dim", "1", "--op", "volume")
                 .assertOneErrorLine(2, "bench at --batch 40000", "GRAM_JAVA_OPTS=-Xmx");
         try (Stream<Path> files = Files.list(dir)) {
