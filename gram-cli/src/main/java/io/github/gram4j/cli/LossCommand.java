@@ -129,6 +129,8 @@ public final class LossCommand implements Callable<Integer> {
                 inputBytes, allInputs)) {
             LossResult result = compute(EmbeddingFiles.read(local), gathered ? EmbeddingFiles.read(all) : null);
 
+            Results.requireFinite(result.loss(), "the loss");
+            Results.requireFinite(result.gradTemperature(), "dL/dtau");
             Map<String, INDArray> arrays = new LinkedHashMap<>();
             arrays.put("grad_anchor.npy", result.gradAnchor());
             for (int m = 0; m < result.gradCandidates().size(); m++) {
@@ -139,6 +141,9 @@ public final class LossCommand implements Callable<Integer> {
                 for (int m = 0; m < result.gradGatheredCandidates().size(); m++) {
                     arrays.put("grad_gathered_input_" + (m + 1) + ".npy", result.gradGatheredCandidates().get(m));
                 }
+            }
+            for (Map.Entry<String, INDArray> e : arrays.entrySet()) {
+                Results.requireFinite(e.getValue(), "the gradient " + e.getKey(), "--out-dir " + outDir);
             }
             ObjectNode json = JSON.createObjectNode();
             json.put("loss", result.loss());

@@ -163,8 +163,8 @@ final class NpyFiles {
     }
 
     /**
-     * Checks everything about the file that ND4J's reader does not (see the class comment) and
-     * returns its header.
+     * Checks the file and its header (see the class comment) without reading the payload, and
+     * returns the header.
      *
      * @throws BadInputException naming the file and the problem
      */

@@ -65,6 +65,7 @@ public final class VolumeCommand implements Callable<Integer> {
                 // gram-core's documented contract: bad input, with the file names in the message
                 throw new BadInputException(e.getMessage(), e);
             }
+            Results.requireFinite(v, "the volumes", "--out " + out);
             output.write(ch -> NpyFiles.write(v, ch));
         }
         return 0;

@@ -258,6 +258,27 @@ class CliFaultsTest {
                 dir.resolve("o").toString()).assertSilentSuccess();
     }
 
+    // ------------------------------------------------------------------ no Inf/NaN output from finite input
+
+    @Test
+    void resultsBeyondTheDtypesRangeAreNeverWritten() throws IOException {
+        // float32 rows of norm ~1e18, k = 3: the volumes (~1e54) overflow float32
+        Path a = npy("big_a.npy", random(5, B, D, DataType.FLOAT).muli(1e18f));
+        Path x1 = npy("big_x1.npy", random(6, B, D, DataType.FLOAT).muli(1e18f));
+        Path x2 = npy("big_x2.npy", random(7, B, D, DataType.FLOAT).muli(1e18f));
+        Path out = dir.resolve("V.npy");
+        CliRun.of("volume", "--anchor", a.toString(), "--inputs", x1 + "," + x2, "--out", out.toString())
+                .assertOneErrorLine(2);
+        assertFalse(Files.exists(out));
+        Path lossDir = dir.resolve("L");
+        CliRun.of("loss", "--anchor", a.toString(), "--inputs", x1 + "," + x2, "--out-dir", lossDir.toString())
+                .assertOneErrorLine(2);
+        assertFalse(Files.exists(lossDir));
+        // in float64 the same inputs are fine
+        CliRun.of("volume", "--anchor", a.toString(), "--inputs", x1 + "," + x2, "--out", out.toString(), "--dtype",
+                "float64").assertSilentSuccess();
+    }
+
     // ------------------------------------------------------------------ root-proof permission check
 
     @Test
