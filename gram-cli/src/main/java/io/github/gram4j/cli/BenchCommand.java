@@ -8,14 +8,14 @@ import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.github.gram4j.core.GramVolumes;
 import io.github.gram4j.loss.GramLoss;
 import io.github.gram4j.loss.Temperature;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
-import org.nd4j.shade.jackson.databind.ObjectMapper;
-import org.nd4j.shade.jackson.databind.node.ObjectNode;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -58,12 +58,35 @@ public final class BenchCommand implements Callable<Integer> {
         }
     }
 
+    /** The values of {@code --op}: one operation or all; picocli matches the labels case-insensitively. */
+    enum OpChoice {
+        VOLUME("volume"),
+        LOSS("loss"),
+        LOSS_BACKWARD("loss-backward"),
+        ALL("all");
+
+        private final String label;
+
+        OpChoice(String label) {
+            this.label = label;
+        }
+
+        List<Op> ops() {
+            return this == ALL ? List.of(Op.values()) : List.of(Op.valueOf(name()));
+        }
+
+        @Override
+        public String toString() {
+            return label;
+        }
+    }
+
     @Spec
     CommandSpec spec;
 
     @Option(names = "--op", defaultValue = "all", paramLabel = "OP",
             description = "volume, loss (forward), loss-backward (forward + backward) or all (default).")
-    String op;
+    OpChoice op;
 
     @Option(names = "--batch", defaultValue = "1024", split = ",", paramLabel = "B",
             description = "Batch size B, or several: 256,512,1024 (default 1024).")
@@ -75,9 +98,10 @@ public final class BenchCommand implements Callable<Integer> {
     @Option(names = "--k", defaultValue = "3", paramLabel = "K", description = "Modalities per tuple, >= 2 (default 3).")
     int k;
 
-    @Option(names = "--dtype", defaultValue = "float32", converter = EmbeddingFiles.DtypeConverter.class,
-            paramLabel = "DTYPE", description = "float32 (default) or float64.")
-    DataType dtype;
+    @Option(names = "--dtype", defaultValue = "float32", paramLabel = "DTYPE", description = "float32 (default) or float64.")
+    EmbeddingOptions.Dtype dtypeChoice;
+
+    private DataType dtype;
 
     @Option(names = "--repeats", defaultValue = "20", paramLabel = "N", description = "Timed runs per operation (default 20).")
     int repeats;
@@ -100,7 +124,8 @@ public final class BenchCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        List<Op> ops = parseOps();
+        List<Op> ops = op.ops();
+        dtype = dtypeChoice.dataType();
         for (int batch : batches) {
             if (batch < 2) {
                 throw new ParameterException(spec.commandLine(), "--batch must be >= 2, got " + batch);
@@ -118,14 +143,19 @@ public final class BenchCommand implements Callable<Integer> {
         if (repeats < 1) {
             throw new ParameterException(spec.commandLine(), "--repeats must be >= 1, got " + repeats);
         }
-        Path plotTarget = plot == null ? null : NpyFiles.checkOutput(plot, "--plot");
-        List<Result> results = new ArrayList<>();
         for (int batch : batches) {
-            results.addAll(measure(ops, batch));
+            MemoryCheck.require(estimate(ops, batch), "bench at --batch " + batch);
         }
-        print(results);
-        if (plotTarget != null) {
-            ScalingChart.write(results, dim, k, EmbeddingFiles.npyName(dtype), plotTarget);
+        try (OutputFile plotFile = plot == null ? null
+                : OutputFile.reserve(plot, "--plot", ScalingChart.MIN_BYTES, List.of())) {
+            List<Result> results = new ArrayList<>();
+            for (int batch : batches) {
+                results.addAll(measure(ops, batch));
+            }
+            print(results);
+            if (plotFile != null) {
+                plotFile.writePng(ScalingChart.image(results, dim, k, EmbeddingFiles.npyName(dtype)));
+            }
         }
         return 0;
     }
@@ -168,18 +198,15 @@ public final class BenchCommand implements Callable<Integer> {
         return results;
     }
 
-    private List<Op> parseOps() {
-        String value = op.strip().toLowerCase(Locale.ROOT);
-        if (value.equals("all")) {
-            return List.of(Op.values());
-        }
-        for (Op o : Op.values()) {
-            if (o.label.equals(value)) {
-                return List.of(o);
-            }
-        }
-        throw new ParameterException(spec.commandLine(),
-                "--op must be volume, loss, loss-backward or all, got '" + op + "'");
+    /**
+     * A lower bound of the bytes one batch size needs: the k batches, the GEMM floor's scratch and
+     * the largest operation's score matrices (the loss-backward keeps about {@code 2k} of them).
+     */
+    private long estimate(List<Op> ops, int batch) {
+        double square = (double) batch * batch;
+        double matrices = ops.contains(Op.LOSS_BACKWARD) ? 2.0 * k : ops.contains(Op.LOSS) ? 2 : 1;
+        return MemoryCheck.bytes((double) k * batch * dim + (double) batch * dim + square * (1 + matrices),
+                dtypeChoice.dataType().width());
     }
 
     /**

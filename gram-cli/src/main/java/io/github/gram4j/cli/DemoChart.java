@@ -3,8 +3,6 @@ package io.github.gram4j.cli;
 import java.awt.Color;
 import java.awt.Graphics2D;
 import java.awt.image.BufferedImage;
-import java.io.IOException;
-import java.nio.file.Path;
 import java.util.List;
 
 import org.knowm.xchart.BitmapEncoder;
@@ -39,8 +37,8 @@ final class DemoChart {
         return xy;
     }
 
-    static void write(List<DemoCommand.StepRecord> records, int width, int height, Path target) throws IOException {
-        System.setProperty("java.awt.headless", "true");
+    /** Both charts side by side as one {@code width × height} image. */
+    static BufferedImage image(List<DemoCommand.StepRecord> records, int width, int height) {
         int half = width / 2;
         XYChart loss = new XYChartBuilder().width(half).height(height).title("training loss")
                 .xAxisTitle("step").yAxisTitle("loss").build();
@@ -78,6 +76,6 @@ final class DemoChart {
         } finally {
             g.dispose();
         }
-        AtomicFiles.writePng(target, image);
+        return image;
     }
 }

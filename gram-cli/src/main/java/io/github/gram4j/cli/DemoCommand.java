@@ -1,6 +1,5 @@
 package io.github.gram4j.cli;
 
-import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -43,7 +42,7 @@ public final class DemoCommand implements Callable<Integer> {
     @Option(names = "--modalities", defaultValue = "3", paramLabel = "K", description = "Modalities, 2..5 (default 3).")
     int modalities;
 
-    @Option(names = "--items", defaultValue = "4000", paramLabel = "N", description = "Items, 20% held out (default 4000).")
+    @Option(names = "--items", defaultValue = "4000", paramLabel = "N", description = "Items, 20%% held out (default 4000).")
     int items;
 
     @Option(names = "--steps", defaultValue = "300", paramLabel = "S", description = "Training steps per method (default 300).")
@@ -88,8 +87,18 @@ public final class DemoCommand implements Callable<Integer> {
             throw new ParameterException(spec.commandLine(), "--eval-every must be >= 1, got " + every);
         }
         int[] size = plotSize(plotSize);
-        Path plotTarget = plot == null ? null : NpyFiles.checkOutput(plot, "--plot");
-        Path csvTarget = csv == null ? null : NpyFiles.checkOutput(csv, "--csv");
+        try (OutputFile plotFile = plot == null ? null : OutputFile.reserve(plot, "--plot", 0, List.of());
+                OutputFile csvFile = csv == null ? null : OutputFile.reserve(csv, "--csv", 0, List.of())) {
+            if (plotFile != null && csvFile != null && plotFile.target().toAbsolutePath().normalize()
+                    .equals(csvFile.target().toAbsolutePath().normalize())) {
+                throw new ParameterException(spec.commandLine(), "--plot and --csv name the same file " + plot);
+            }
+            run(every, size, plotFile, csvFile);
+        }
+        return 0;
+    }
+
+    private void run(int every, int[] size, OutputFile plotFile, OutputFile csvFile) {
 
         PrintWriter out = spec.commandLine().getOut();
         long start = System.nanoTime();
@@ -118,13 +127,12 @@ public final class DemoCommand implements Callable<Integer> {
         out.printf(Locale.ROOT, "%nwall time %.1f s%n", (System.nanoTime() - start) / 1e9);
         out.flush();
 
-        if (csvTarget != null) {
-            writeCsv(records, csvTarget);
+        if (csvFile != null) {
+            csvFile.writeText(csv(records));
         }
-        if (plotTarget != null) {
-            DemoChart.write(records, size[0], size[1], plotTarget);
+        if (plotFile != null) {
+            plotFile.writePng(DemoChart.image(records, size[0], size[1]));
         }
-        return 0;
     }
 
     private AlignmentTrainer trainer(SyntheticModalities.Dataset data, Objective objective) {
@@ -182,13 +190,13 @@ public final class DemoCommand implements Callable<Integer> {
                 + " got '" + value + "'");
     }
 
-    private static void writeCsv(List<StepRecord> records, Path target) throws IOException {
+    private static String csv(List<StepRecord> records) {
         StringBuilder text = new StringBuilder("method,step,loss,temperature,r_at_1,r_at_5,r_at_10\n");
         for (StepRecord r : records) {
             text.append(String.format(Locale.ROOT, "%s,%d,%.6f,%.6f,%s,%s,%s%n", r.method(), r.step(), r.loss(),
                     r.temperature(), cell(r.r1()), cell(r.r5()), cell(r.r10())));
         }
-        AtomicFiles.writeText(target, text);
+        return text.toString();
     }
 
     private static String cell(double value) {

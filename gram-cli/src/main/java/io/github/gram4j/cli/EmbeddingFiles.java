@@ -3,18 +3,17 @@ package io.github.gram4j.cli;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Locale;
 
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.indexing.BooleanIndexing;
 import org.nd4j.linalg.indexing.conditions.Conditions;
-import picocli.CommandLine.ITypeConverter;
-import picocli.CommandLine.TypeConversionException;
 
 /**
  * An anchor file and its candidate files, read with {@link NpyFiles} in one dtype: {@code --dtype}
  * if given (every file cast to it), else the anchor's, which every other file must then share.
+ * The one rule for every command: files of mixed dtypes are refused unless {@code --dtype} says
+ * which one to compute in.
  *
  * @param anchorName the anchor file as given, for messages
  * @param anchor {@code B1 × d}
@@ -24,58 +23,92 @@ import picocli.CommandLine.TypeConversionException;
 record EmbeddingFiles(String anchorName, INDArray anchor, List<String> names, List<INDArray> candidates) {
 
     /**
-     * @param dtype {@code --dtype}, or {@code null}
-     * @throws BadInputException naming the file: unreadable, not a float .npy, or of another dtype
-     *     than the anchor without {@code --dtype}, or beyond the float32 range for
-     *     {@code --dtype float32}
+     * The checked headers of an anchor file and its candidate files, before any payload is read:
+     * enough to estimate the memory a command will need.
+     *
+     * @param files the anchor file, then the candidate files
+     * @param headers their headers, same order
+     * @param dataType the dtype the arrays will have ({@code --dtype}, else the anchor's)
      */
-    static EmbeddingFiles read(Path anchorFile, List<Path> candidateFiles, DataType dtype) {
-        String anchorName = anchorFile.toString();
-        INDArray anchor = cast(NpyFiles.read(anchorFile, anchorName), anchorName, dtype);
-        List<String> names = new ArrayList<>(candidateFiles.size());
-        List<INDArray> xs = new ArrayList<>(candidateFiles.size());
-        for (Path p : candidateFiles) {
-            String name = p.toString();
-            INDArray x = NpyFiles.read(p, name);
-            if (dtype == null && x.dataType() != anchor.dataType()) {
-                throw new BadInputException(name + " is " + npyName(x.dataType()) + " but the anchor " + anchorName
-                        + " is " + npyName(anchor.dataType()) + "; all inputs must share one dtype (or give --dtype"
-                        + " float32|float64 to cast them)");
-            }
-            names.add(name);
-            xs.add(cast(x, name, dtype));
+    record Headers(List<Path> files, List<NpyFiles.Header> headers, DataType dataType) {
+
+        /** Rows of the anchor file. */
+        long anchorRows() {
+            return headers.get(0).rows();
         }
-        return new EmbeddingFiles(anchorName, anchor, List.copyOf(names), List.copyOf(xs));
+
+        /** Rows of the first candidate file. */
+        long candidateRows() {
+            return headers.get(1).rows();
+        }
+
+        /** Columns of the anchor file. */
+        long dim() {
+            return headers.get(0).cols();
+        }
+
+        /** Bytes per number in the computation dtype. */
+        int itemSize() {
+            return dataType.width();
+        }
+
+        /** Numbers in all the files. */
+        double elements() {
+            return headers.stream().mapToDouble(h -> (double) h.rows() * h.cols()).sum();
+        }
     }
 
     /**
-     * Reads the files in their own dtypes; if they mix float32 and float64, promotes all to float64
-     * (exact), for commands whose result needs no common output dtype (rankings).
+     * Reads and checks the headers of all files.
      *
-     * @throws BadInputException naming the file: unreadable or not a float .npy
+     * @param dtype {@code --dtype}, or {@code null}
+     * @throws BadInputException naming the file: unreadable, not a 2-D float .npy, or of another
+     *     dtype than the anchor without {@code --dtype}
      */
-    static EmbeddingFiles readPromoting(Path anchorFile, List<Path> candidateFiles) {
-        String anchorName = anchorFile.toString();
-        INDArray anchor = NpyFiles.read(anchorFile, anchorName);
-        List<String> names = new ArrayList<>(candidateFiles.size());
-        List<INDArray> xs = new ArrayList<>(candidateFiles.size());
-        boolean mixed = false;
-        for (Path p : candidateFiles) {
-            INDArray x = NpyFiles.read(p, p.toString());
-            mixed |= x.dataType() != anchor.dataType();
-            names.add(p.toString());
-            xs.add(x);
+    static Headers headers(Path anchorFile, List<Path> candidateFiles, DataType dtype) {
+        List<Path> files = new ArrayList<>();
+        files.add(anchorFile);
+        files.addAll(candidateFiles);
+        List<NpyFiles.Header> headers = new ArrayList<>();
+        for (Path p : files) {
+            NpyFiles.Header h = NpyFiles.readHeader(p, p.toString());
+            if (dtype == null && !headers.isEmpty() && h.dataType() != headers.get(0).dataType()) {
+                throw new BadInputException(p + " is " + npyName(h.dataType()) + " but the anchor " + anchorFile
+                        + " is " + npyName(headers.get(0).dataType()) + "; all inputs must share one dtype (or give"
+                        + " --dtype float32|float64 to cast them)");
+            }
+            headers.add(h);
         }
-        if (mixed) {
-            anchor = anchor.castTo(DataType.DOUBLE);
-            xs.replaceAll(x -> x.castTo(DataType.DOUBLE));
-        }
-        return new EmbeddingFiles(anchorName, anchor, List.copyOf(names), List.copyOf(xs));
+        return new Headers(List.copyOf(files), List.copyOf(headers), dtype != null ? dtype : headers.get(0).dataType());
     }
 
-    /** Casts to {@code dtype} if given; a float64 value beyond the float32 range is an error. */
+    /**
+     * Reads the payloads of checked files, cast to {@code headers.dataType()}.
+     *
+     * @throws BadInputException naming the file: unreadable, or beyond the float32 range for
+     *     {@code --dtype float32}
+     */
+    static EmbeddingFiles read(Headers headers) {
+        List<String> names = new ArrayList<>();
+        List<INDArray> arrays = new ArrayList<>();
+        for (int i = 0; i < headers.files().size(); i++) {
+            String name = headers.files().get(i).toString();
+            INDArray x = NpyFiles.readPayload(headers.files().get(i), name, headers.headers().get(i));
+            names.add(name);
+            arrays.add(cast(x, name, headers.dataType()));
+        }
+        return new EmbeddingFiles(names.get(0), arrays.get(0), List.copyOf(names.subList(1, names.size())),
+                List.copyOf(arrays.subList(1, arrays.size())));
+    }
+
+    /** {@link #headers} then {@link #read(Headers)}. */
+    static EmbeddingFiles read(Path anchorFile, List<Path> candidateFiles, DataType dtype) {
+        return read(headers(anchorFile, candidateFiles, dtype));
+    }
+
+    /** Casts to {@code dtype}; a float64 value beyond the float32 range is an error. */
     private static INDArray cast(INDArray x, String name, DataType dtype) {
-        if (dtype == null || x.dataType() == dtype) {
+        if (x.dataType() == dtype) {
             return x;
         }
         INDArray y = x.castTo(dtype);
@@ -88,20 +121,5 @@ record EmbeddingFiles(String anchorName, INDArray anchor, List<String> names, Li
 
     static String npyName(DataType t) {
         return t == DataType.DOUBLE ? "float64" : t == DataType.FLOAT ? "float32" : t.name();
-    }
-
-    /** {@code float32} | {@code float64}, any case. */
-    static final class DtypeConverter implements ITypeConverter<DataType> {
-        @Override
-        public DataType convert(String value) {
-            switch (value.strip().toLowerCase(Locale.ROOT)) {
-                case "float32":
-                    return DataType.FLOAT;
-                case "float64":
-                    return DataType.DOUBLE;
-                default:
-                    throw new TypeConversionException("expected float32 or float64, got '" + value + "'");
-            }
-        }
     }
 }

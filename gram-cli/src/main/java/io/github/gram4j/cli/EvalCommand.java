@@ -15,7 +15,6 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.Callable;
@@ -28,16 +27,15 @@ import io.github.gram4j.metrics.RetrievalMetrics;
 import io.github.gram4j.metrics.ScoreOrder;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.shade.jackson.core.JsonProcessingException;
-import org.nd4j.shade.jackson.databind.ObjectMapper;
-import org.nd4j.shade.jackson.databind.node.ObjectNode;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.ITypeConverter;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
-import picocli.CommandLine.TypeConversionException;
 
 /**
  * {@code gram eval}: retrieval metrics of an anchor batch against candidate batches, as GRAM
@@ -49,7 +47,8 @@ import picocli.CommandLine.TypeConversionException;
  * <p>Scores: {@code --score volume} (default) is the pairwise GRAM volume of the anchor with the
  * candidate batches (FAST method; lower is better); {@code --score cosine} is the cosine similarity
  * of the anchor with exactly one candidate batch (higher is better). Float32 files are scored in
- * float32, as GRAM does; if the files mix float32 and float64, all are promoted to float64.
+ * float32, as GRAM does; files of mixed dtypes are refused unless {@code --dtype} names the one to
+ * score in (the rule of every command, see {@link EmbeddingFiles}).
  *
  * <p>Positives: without id files, anchor row {@code i} pairs with candidate row {@code i} (the
  * batch sizes must be equal). With {@code --anchor-ids} and {@code --candidate-ids} (both or
@@ -81,14 +80,9 @@ public final class EvalCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    @Option(names = "--anchor", required = true, paramLabel = "A.npy",
-            description = "Anchor batch (the queries of anchor-to-candidate retrieval), B1 x d.")
-    Path anchor;
-
-    @Option(names = "--inputs", required = true, split = ",", paramLabel = "X.npy",
-            description = "Candidate batches X1[,X2,...], B2 x d each (comma-separated, or repeat the option)."
-                    + " Exactly one with --score cosine.")
-    List<Path> inputs;
+    /** --anchor (the queries of anchor-to-candidate retrieval), --inputs (exactly one with --score cosine), --dtype. */
+    @Mixin
+    EmbeddingOptions files;
 
     @Option(names = "--anchor-ids", paramLabel = "a.txt",
             description = "UTF-8 text, one id per line, one line per anchor row. Give with --candidate-ids.")
@@ -99,7 +93,7 @@ public final class EvalCommand implements Callable<Integer> {
                     + " anchor row i pairs with candidate row i (B1 must equal B2).")
     Path candidateIds;
 
-    @Option(names = "--score", defaultValue = "volume", converter = ScoreConverter.class, paramLabel = "SCORE",
+    @Option(names = "--score", defaultValue = "volume", paramLabel = "SCORE",
             description = "volume (default): GRAM volume of (A_i, X1_j, ..., XK_j), lower is better."
                     + " cosine: cosine similarity of A_i and X1_j, higher is better.")
     Score score;
@@ -114,18 +108,26 @@ public final class EvalCommand implements Callable<Integer> {
         Score(ScoreOrder order) {
             this.order = order;
         }
+
+        @Override
+        public String toString() {
+            return name().toLowerCase(java.util.Locale.ROOT);
+        }
     }
 
     @Override
     public Integer call() throws IOException {
         checkOptions();
 
-        EmbeddingFiles files = EmbeddingFiles.readPromoting(anchor, inputs);
-        String anchorName = files.anchorName();
-        List<String> names = files.names();
+        EmbeddingFiles.Headers headers = files.headers();
+        MemoryCheck.require(estimate(headers), "the " + headers.anchorRows() + " x " + headers.candidateRows() + " "
+                + EmbeddingFiles.npyName(headers.dataType()) + " score matrix");
+        EmbeddingFiles read = EmbeddingFiles.read(headers);
+        String anchorName = read.anchorName();
+        List<String> names = read.names();
         ModalityBatches batches;
         try {
-            batches = ModalityBatches.named(anchorName, files.anchor(), names, files.candidates());
+            batches = ModalityBatches.named(anchorName, read.anchor(), names, read.candidates());
         } catch (IllegalArgumentException e) {
             throw new BadInputException(e.getMessage(), e); // names the files
         }
@@ -149,16 +151,15 @@ public final class EvalCommand implements Callable<Integer> {
         return 0;
     }
 
+    /** A lower bound of the bytes scoring needs: the inputs, the score matrix and, for cosine, normalised copies. */
+    private long estimate(EmbeddingFiles.Headers h) {
+        double pairs = (double) h.anchorRows() * h.candidateRows();
+        return MemoryCheck.bytes(h.elements() * (score == Score.COSINE ? 2 : 1) + pairs, h.itemSize());
+    }
+
     private void checkOptions() {
-        if (anchor.toString().isEmpty()) {
-            throw new ParameterException(spec.commandLine(), "--anchor: empty file name");
-        }
-        for (Path p : inputs) {
-            if (p.toString().isEmpty()) {
-                throw new ParameterException(spec.commandLine(), "--inputs: empty file name in '"
-                        + String.join(",", inputs.stream().map(Path::toString).toList()) + "'");
-            }
-        }
+        List<Path> inputs = files.inputs();
+        files.anchor();
         if ((anchorIds == null) != (candidateIds == null)) {
             throw new ParameterException(spec.commandLine(), (anchorIds == null ? "--candidate-ids" : "--anchor-ids")
                     + " given without " + (anchorIds == null ? "--anchor-ids" : "--candidate-ids")
@@ -240,7 +241,8 @@ public final class EvalCommand implements Callable<Integer> {
     /**
      * The ids of a UTF-8 text file: one per line ({@code \n} or {@code \r\n}), the last newline
      * optional, a leading byte-order mark ignored. Ids are kept exactly as written (spaces
-     * included); an empty or all-whitespace line is an error.
+     * included); blank (empty or all-whitespace) lines at the end are ignored, a blank line before
+     * the last id is an error.
      */
     static List<String> readIds(Path file, String option) {
         String name = file.toString();
@@ -270,8 +272,12 @@ public final class EvalCommand implements Callable<Integer> {
         }
         String[] lines = text.split("\r?\n", -1);
         int n = lines.length;
-        if (lines[n - 1].isEmpty()) {
-            n--; // the final newline
+        while (n > 0 && lines[n - 1].isBlank()) {
+            n--; // the final newline, and blank lines after the last id
+        }
+        if (n == 0) {
+            throw new BadInputException(option + " " + name + ": has no ids, only blank lines; need one id per line,"
+                    + " one line per row");
         }
         List<String> ids = new ArrayList<>(n);
         for (int k = 0; k < n; k++) {
@@ -350,20 +356,5 @@ public final class EvalCommand implements Callable<Integer> {
         o.put("MedR", d.medianRank());
         o.put("MeanR", d.meanRank());
         return o;
-    }
-
-    /** {@code volume} | {@code cosine}, any case. */
-    static final class ScoreConverter implements ITypeConverter<Score> {
-        @Override
-        public Score convert(String value) {
-            switch (value.strip().toLowerCase(Locale.ROOT)) {
-                case "volume":
-                    return Score.VOLUME;
-                case "cosine":
-                    return Score.COSINE;
-                default:
-                    throw new TypeConversionException("expected volume or cosine, got '" + value + "'");
-            }
-        }
     }
 }

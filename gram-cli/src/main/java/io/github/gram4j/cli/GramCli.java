@@ -26,10 +26,12 @@ import picocli.CommandLine.UnmatchedArgumentException;
  * bad input by throwing {@link BadInputException} (or picocli's {@link ParameterException}), and
  * add it to that list. Help and version options are inherited.
  *
- * <p>Contract for every command: exit 0 on success, 2 on bad input or usage, 1 on an internal
+ * <p>Contract for every command: exit 0 on success, 2 on bad input or usage (also: an output that
+ * cannot be written, too little memory, an ND4J backend that fails to load), 1 on an internal
  * error; every failure prints exactly one line starting with {@code error: } on stderr (set
- * {@code GRAM_DEBUG=1} to add the stack trace of internal errors after it); stdout only carries
- * what the command is asked to print.
+ * {@code GRAM_DEBUG=1} to add the stack trace after it); stdout only carries what the command is
+ * asked to print. Shared options are picocli mixins ({@link EmbeddingOptions}); enum options match
+ * case-insensitively; outputs go through {@link OutputFile} or {@link OutputDirectory}.
  */
 @Command(name = "gram",
         scope = ScopeType.INHERIT,
@@ -71,8 +73,22 @@ public final class GramCli implements Callable<Integer> {
     }
 
     public static void main(String[] args) {
-        quietNativeLogging();
+        configureJvm();
         System.exit(run(args, System.out, System.err));
+    }
+
+    /**
+     * JVM settings of the CLI, made once at start: AWT headless (the charts need no display), and
+     * JavaCPP (under ND4J) logging through SLF4J, bound to slf4j-simple at WARN, so that ND4J's and
+     * JavaCPP's warnings reach stderr. A {@code -D...} in {@code GRAM_JAVA_OPTS} wins.
+     */
+    static void configureJvm() {
+        if (System.getProperty("java.awt.headless") == null) {
+            System.setProperty("java.awt.headless", "true");
+        }
+        if (System.getProperty("org.bytedeco.javacpp.logger") == null) {
+            System.setProperty("org.bytedeco.javacpp.logger", "slf4j");
+        }
     }
 
     /**
@@ -84,14 +100,24 @@ public final class GramCli implements Callable<Integer> {
         PrintWriter outWriter = new PrintWriter(out, true);
         PrintWriter errWriter = new PrintWriter(err, true);
         try {
-            return commandLine(outWriter, errWriter).execute(args);
-        } catch (Throwable t) {
-            // Errors (OutOfMemoryError, a failed ND4J backend load, ...) that picocli does not catch
-            reportInternal(t, errWriter);
-            return EXIT_INTERNAL;
+            return execute(commandLine(outWriter, errWriter), args);
         } finally {
             outWriter.flush();
             errWriter.flush();
+        }
+    }
+
+    /**
+     * Executes a configured command line, reporting also the errors picocli lets through
+     * (OutOfMemoryError, a failed ND4J backend load, …) by {@link #report}.
+     *
+     * @return the exit code
+     */
+    static int execute(CommandLine cl, String[] args) {
+        try {
+            return cl.execute(args);
+        } catch (Throwable t) {
+            return report(t, cl.getErr());
         }
     }
 
@@ -102,6 +128,7 @@ public final class GramCli implements Callable<Integer> {
         cl.setErr(err);
         cl.setParameterExceptionHandler(PARAMETER_ERRORS);
         cl.setExecutionExceptionHandler(EXECUTION_ERRORS);
+        cl.setCaseInsensitiveEnumValuesAllowed(true);
         return cl;
     }
 
@@ -128,19 +155,47 @@ public final class GramCli implements Callable<Integer> {
                     cl.getErr().flush();
                     return EXIT_BAD_INPUT;
                 }
-                reportInternal(ex, cl.getErr());
-                return EXIT_INTERNAL;
+                return report(ex, cl.getErr());
             };
 
-    private static void reportInternal(Throwable t, PrintWriter err) {
-        String message = t.getMessage() == null ? "" : ": " + oneLine(t.getMessage());
-        err.println("error: internal error: " + t.getClass().getName() + message);
+    /**
+     * Reports a throwable that is not a {@link BadInputException}: running out of memory and a failed
+     * ND4J backend load are the user's to fix (exit 2, with what to do); anything else is an
+     * internal error (exit 1).
+     */
+    static int report(Throwable t, PrintWriter err) {
+        int code = EXIT_BAD_INPUT;
+        OutOfMemoryError oom = outOfMemory(t);
+        java.util.Optional<String> backend = BackendFailure.describe(t, BackendFailure.cudaOnClasspath());
+        if (t instanceof BadInputException) {
+            err.println("error: " + oneLine(t.getMessage()));
+        } else if (oom != null) {
+            err.println("error: " + MemoryCheck.outOfMemory(oom));
+        } else if (backend.isPresent()) {
+            err.println("error: " + backend.get());
+        } else {
+            String message = t.getMessage() == null ? "" : ": " + oneLine(t.getMessage());
+            err.println("error: internal error: " + t.getClass().getName() + message);
+            code = EXIT_INTERNAL;
+        }
         if (System.getenv("GRAM_DEBUG") != null && !System.getenv("GRAM_DEBUG").isEmpty()) {
             StringWriter trace = new StringWriter();
             t.printStackTrace(new PrintWriter(trace));
             err.print(trace);
         }
         err.flush();
+        return code;
+    }
+
+    /** The first {@link OutOfMemoryError} in the cause chain, or {@code null}. */
+    private static OutOfMemoryError outOfMemory(Throwable t) {
+        java.util.Set<Throwable> seen = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
+        for (Throwable e = t; e != null && seen.add(e); e = e.getCause()) {
+            if (e instanceof OutOfMemoryError oom) {
+                return oom;
+            }
+        }
+        return null;
     }
 
     /** Messages go on one line whatever they hold. */
@@ -153,16 +208,6 @@ public final class GramCli implements Callable<Integer> {
 
     private static List<String> commandNames(CommandSpec spec) {
         return spec.subcommands().keySet().stream().filter(n -> !n.equals("help")).toList();
-    }
-
-    /**
-     * JavaCPP (under ND4J) prints its warnings on stderr unless told to use SLF4J, which is bound to
-     * slf4j-nop here. A {@code -Dorg.bytedeco.javacpp.logger=...} in {@code GRAM_JAVA_OPTS} wins.
-     */
-    static void quietNativeLogging() {
-        if (System.getProperty("org.bytedeco.javacpp.logger") == null) {
-            System.setProperty("org.bytedeco.javacpp.logger", "slf4j");
-        }
     }
 
     /** {@code gram <version>}: Implementation-Version of the jar manifest, or the project version. */

@@ -1,29 +1,25 @@
 package io.github.gram4j.cli;
 
-import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.FileAlreadyExistsException;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.security.SecureRandom;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
-import java.util.stream.Stream;
+import java.util.regex.Pattern;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.github.gram4j.core.ModalityBatches;
 import io.github.gram4j.loss.GatheredBatches;
 import io.github.gram4j.loss.GramLoss;
 import io.github.gram4j.loss.LossResult;
 import io.github.gram4j.loss.Temperature;
-import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.shade.jackson.databind.ObjectMapper;
-import org.nd4j.shade.jackson.databind.node.ObjectNode;
+import org.nd4j.linalg.indexing.NDArrayIndex;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
@@ -35,10 +31,10 @@ import picocli.CommandLine.Spec;
  *
  * <p>Writes {@code DIR/loss.json} ({@code {"loss": …, "grad_temperature": …}}),
  * {@code DIR/grad_anchor.npy}, {@code DIR/grad_input_1.npy} … and, in the gathered form,
- * {@code DIR/grad_gathered_anchor.npy}, {@code DIR/grad_gathered_input_1.npy} …. All files are
- * written to a temporary directory beside {@code DIR} first; nothing lands in {@code DIR} unless
- * everything was computed and written. Silent on success; bad input gives one {@code error:} line
- * and exit code 2.
+ * {@code DIR/grad_gathered_anchor.npy}, {@code DIR/grad_gathered_input_1.npy} …, as one set
+ * ({@link OutputDirectory}): staged beside {@code DIR} and put in place only when all are written,
+ * replacing every file of an earlier run's set (also those this run does not write). Silent on
+ * success; bad input gives one {@code error:} line and exit code 2.
  */
 @Command(name = "loss",
         sortOptions = false,
@@ -52,18 +48,18 @@ import picocli.CommandLine.Spec;
         optionListHeading = "%nOptions:%n")
 public final class LossCommand implements Callable<Integer> {
 
-    private static final SecureRandom RANDOM = new SecureRandom();
     private static final ObjectMapper JSON = new ObjectMapper();
+
+    /** The names of the output set: loss.json and the gradient files, of this run or an earlier one. */
+    static final Pattern OUTPUT_SET = Pattern.compile(
+            "loss\\.json|grad_anchor\\.npy|grad_input_[0-9]+\\.npy|grad_gathered_anchor\\.npy|grad_gathered_input_[0-9]+\\.npy");
 
     @Spec
     CommandSpec spec;
 
-    @Option(names = "--anchor", required = true, paramLabel = "A.npy", description = "Anchor batch, bs x d.")
-    Path anchor;
-
-    @Option(names = "--inputs", required = true, split = ",", paramLabel = "X.npy",
-            description = "Candidate batches X1[,X2,...], bs x d each; row i pairs with anchor row i.")
-    List<Path> inputs;
+    /** --anchor (bs x d), --inputs (bs x d each; row i pairs with anchor row i), --dtype. */
+    @Mixin
+    EmbeddingOptions files;
 
     @Option(names = "--temperature", defaultValue = "0.07", paramLabel = "TAU",
             description = "Temperature tau > 0 (default 0.07, GRAM's initial value).")
@@ -73,37 +69,37 @@ public final class LossCommand implements Callable<Integer> {
             description = "Label smoothing in [0, 1] (default 0.1, GRAM's).")
     double labelSmoothing;
 
-    @Option(names = "--dtype", converter = EmbeddingFiles.DtypeConverter.class, paramLabel = "DTYPE",
-            description = "float32 or float64: cast all inputs to it first. Default: the anchor's dtype,"
-                    + " and every input must have it.")
-    DataType dtype;
-
     @Option(names = "--gathered-anchor", paramLabel = "GA.npy",
             description = "Gathered form: the anchors of all ranks, N x d.")
     Path gatheredAnchor;
 
-    @Option(names = "--gathered-inputs", split = ",", paramLabel = "GX.npy",
+    @Option(names = "--gathered-inputs", paramLabel = "GX.npy",
             description = "Gathered form: the candidate batches of all ranks, N x d each, same order as --inputs.")
-    List<Path> gatheredInputs;
+    List<String> gatheredInputs;
 
     @Option(names = "--offset", paramLabel = "N",
-            description = "Gathered form: this rank's first row in the gathered batches (rank * bs).")
+            description = "Gathered form: this rank's first row in the gathered batches (rank * bs); the gathered"
+                    + " rows there must equal the local ones.")
     Integer offset;
 
     @Option(names = "--out-dir", required = true, paramLabel = "DIR",
-            description = "Output directory (created if missing; files in it with the same names are replaced).")
+            description = "Output directory (created with its parents if missing). The files of the output set are"
+                    + " replaced as a whole, other files stay.")
     Path outDir;
 
     @Override
-    public Integer call() throws IOException {
+    public Integer call() {
         boolean gathered = gatheredAnchor != null || gatheredInputs != null || offset != null;
         if (gathered && (gatheredAnchor == null || gatheredInputs == null || offset == null)) {
             throw new ParameterException(spec.commandLine(), "the gathered form needs --gathered-anchor,"
                     + " --gathered-inputs and --offset together");
         }
-        if (gathered && gatheredInputs.size() != inputs.size()) {
+        List<Path> inputs = files.inputs();
+        List<Path> gatheredFiles = gathered ? EmbeddingOptions.splitFiles(spec, "--gathered-inputs", gatheredInputs)
+                : List.of();
+        if (gathered && gatheredFiles.size() != inputs.size()) {
             throw new ParameterException(spec.commandLine(), "--gathered-inputs must list as many files as --inputs ("
-                    + inputs.size() + "), got " + gatheredInputs.size());
+                    + inputs.size() + "), got " + gatheredFiles.size());
         }
         if (!(temperature > 0) || Double.isInfinite(temperature)) {
             throw new ParameterException(spec.commandLine(), "--temperature must be finite and > 0, got " + temperature);
@@ -111,134 +107,136 @@ public final class LossCommand implements Callable<Integer> {
         if (!(labelSmoothing >= 0 && labelSmoothing <= 1)) {
             throw new ParameterException(spec.commandLine(), "--label-smoothing must be in [0, 1], got " + labelSmoothing);
         }
-        Path target = checkOutputDirectory(outDir);
 
-        EmbeddingFiles local = EmbeddingFiles.read(anchor, inputs, dtype);
-        GramLoss loss = new GramLoss(labelSmoothing);
-        Temperature tau = Temperature.of(temperature);
-        LossResult result;
-        try {
-            if (gathered) {
-                EmbeddingFiles all = EmbeddingFiles.read(gatheredAnchor, gatheredInputs, dtype);
-                if (all.anchor().dataType() != local.anchor().dataType()) {
-                    throw new BadInputException(all.anchorName() + " is " + EmbeddingFiles.npyName(all.anchor().dataType())
-                            + " but " + local.anchorName() + " is " + EmbeddingFiles.npyName(local.anchor().dataType())
-                            + "; all inputs must share one dtype (or give --dtype float32|float64 to cast them)");
-                }
-                result = loss.compute(tau, GatheredBatches.of(local.anchor(), local.candidates(), all.anchor(),
-                        all.candidates(), offset), true);
-            } else {
-                result = loss.compute(tau, local.anchor(), local.candidates().toArray(INDArray[]::new));
-            }
-        } catch (IllegalArgumentException e) {
-            throw new BadInputException(filesNamed(e.getMessage(), local, gathered), e);
+        EmbeddingFiles.Headers local = files.headers();
+        EmbeddingFiles.Headers all = gathered ? EmbeddingFiles.headers(gatheredAnchor, gatheredFiles, files.dataType())
+                : null;
+        if (gathered && all.dataType() != local.dataType()) {
+            throw new BadInputException(gatheredAnchor + " is " + EmbeddingFiles.npyName(all.dataType()) + " but "
+                    + files.anchor() + " is " + EmbeddingFiles.npyName(local.dataType())
+                    + "; all inputs must share one dtype (or give --dtype float32|float64 to cast them)");
         }
-
-        Map<String, INDArray> arrays = new LinkedHashMap<>();
-        arrays.put("grad_anchor.npy", result.gradAnchor());
-        for (int m = 0; m < result.gradCandidates().size(); m++) {
-            arrays.put("grad_input_" + (m + 1) + ".npy", result.gradCandidates().get(m));
-        }
+        List<Path> allInputs = new ArrayList<>(local.files());
         if (gathered) {
-            arrays.put("grad_gathered_anchor.npy", result.gradGatheredAnchor());
-            for (int m = 0; m < result.gradGatheredCandidates().size(); m++) {
-                arrays.put("grad_gathered_input_" + (m + 1) + ".npy", result.gradGatheredCandidates().get(m));
-            }
+            allInputs.addAll(all.files());
         }
-        ObjectNode json = JSON.createObjectNode();
-        json.put("loss", result.loss());
-        json.put("grad_temperature", result.gradTemperature());
-        writeDirectory(target, JSON.writeValueAsString(json) + "\n", arrays);
+        long inputBytes = MemoryCheck.bytes(local.elements() + (gathered ? all.elements() : 0), local.itemSize());
+        // memory first: the reservation may create the parent directories
+        MemoryCheck.require(estimate(local, all), "loss of " + local.anchorRows() + " x "
+                + (gathered ? all.anchorRows() : local.candidateRows()) + " " + EmbeddingFiles.npyName(local.dataType())
+                + " volumes (k = " + local.files().size() + ")");
+        try (OutputDirectory output = OutputDirectory.reserve(outDir, "--out-dir", n -> OUTPUT_SET.matcher(n).matches(),
+                inputBytes, allInputs)) {
+            LossResult result = compute(EmbeddingFiles.read(local), gathered ? EmbeddingFiles.read(all) : null);
+
+            Results.requireFinite(result.loss(), "the loss");
+            Results.requireFinite(result.gradTemperature(), "dL/dtau");
+            Map<String, INDArray> arrays = new LinkedHashMap<>();
+            arrays.put("grad_anchor.npy", result.gradAnchor());
+            for (int m = 0; m < result.gradCandidates().size(); m++) {
+                arrays.put("grad_input_" + (m + 1) + ".npy", result.gradCandidates().get(m));
+            }
+            if (gathered) {
+                arrays.put("grad_gathered_anchor.npy", result.gradGatheredAnchor());
+                for (int m = 0; m < result.gradGatheredCandidates().size(); m++) {
+                    arrays.put("grad_gathered_input_" + (m + 1) + ".npy", result.gradGatheredCandidates().get(m));
+                }
+            }
+            for (Map.Entry<String, INDArray> e : arrays.entrySet()) {
+                Results.requireFinite(e.getValue(), "the gradient " + e.getKey(), "--out-dir " + outDir);
+            }
+            ObjectNode json = JSON.createObjectNode();
+            json.put("loss", result.loss());
+            json.put("grad_temperature", result.gradTemperature());
+            byte[] text = (json.toString() + "\n").getBytes(StandardCharsets.UTF_8);
+            output.write("loss.json", ch -> ch.write(java.nio.ByteBuffer.wrap(text)));
+            for (Map.Entry<String, INDArray> e : arrays.entrySet()) {
+                output.write(e.getKey(), ch -> NpyFiles.write(e.getValue(), ch));
+            }
+            output.commit();
+        }
         return 0;
     }
 
-    /** gram-loss names arguments (localAnchor, gatheredCandidates[1], …): add the files they came from. */
-    private String filesNamed(String message, EmbeddingFiles local, boolean gathered) {
-        String text = message.replace("localAnchor", "--anchor " + local.anchorName())
-                .replace("anchor has", "--anchor " + local.anchorName() + " has");
-        for (int m = inputs.size() - 1; m >= 0; m--) {
-            text = text.replace("localCandidates[" + m + "]", "--inputs " + inputs.get(m))
-                    .replace("candidates[" + m + "]", "--inputs " + inputs.get(m));
-            if (gathered) {
-                text = text.replace("gatheredCandidates[" + m + "]", "--gathered-inputs " + gatheredInputs.get(m));
-            }
+    /**
+     * Checks the batches with the files' names (shapes, values, pairing, the gathered rows at
+     * {@code --offset}), then computes the loss.
+     */
+    private LossResult compute(EmbeddingFiles local, EmbeddingFiles all) {
+        ModalityBatches l = named(local);
+        if (l.anchorRows() != l.candidateRows()) {
+            throw new BadInputException(local.names().get(0) + " has " + l.candidateRows() + " rows but the anchor "
+                    + local.anchorName() + " has " + l.anchorRows() + "; the loss pairs anchor row i with candidate row i");
         }
-        return gathered ? text.replace("gatheredAnchor", "--gathered-anchor " + gatheredAnchor) : text;
-    }
-
-    private static Path checkOutputDirectory(Path dir) {
-        Path absolute = dir.toAbsolutePath().normalize();
-        if (Files.exists(absolute) && !Files.isDirectory(absolute)) {
-            throw new BadInputException("--out-dir " + dir + ": exists and is not a directory");
-        }
-        Path parent = absolute.getParent();
-        if (parent == null || !Files.isDirectory(parent)) {
-            throw new BadInputException("--out-dir " + dir + ": parent directory " + parent + " does not exist");
-        }
-        if (!Files.isWritable(parent) || Files.exists(absolute) && !Files.isWritable(absolute)) {
-            throw new BadInputException("--out-dir " + dir + ": not writable");
-        }
-        return absolute;
-    }
-
-    /** Writes everything to a fresh sibling directory, then moves it (or its files) into place. */
-    private static void writeDirectory(Path target, String json, Map<String, INDArray> arrays) throws IOException {
-        Path staging = createStaging(target);
-        boolean done = false;
+        GramLoss loss = new GramLoss(labelSmoothing);
+        Temperature tau = Temperature.of(temperature);
         try {
-            Files.writeString(staging.resolve("loss.json"), json, StandardCharsets.UTF_8);
-            for (Map.Entry<String, INDArray> e : arrays.entrySet()) {
-                NpyFiles.writeAtomically(e.getValue(), staging.resolve(e.getKey()), "--out-dir " + e.getKey());
+            if (all == null) {
+                return loss.compute(tau, local.anchor(), local.candidates().toArray(INDArray[]::new));
             }
-            if (!Files.exists(target)) {
-                Files.move(staging, target, StandardCopyOption.ATOMIC_MOVE);
-            } else {
-                List<Path> files = new ArrayList<>(arrays.size() + 1);
-                try (Stream<Path> listing = Files.list(staging)) {
-                    listing.forEach(files::add);
-                }
-                for (Path f : files) {
-                    Files.move(f, target.resolve(f.getFileName()), StandardCopyOption.ATOMIC_MOVE,
-                            StandardCopyOption.REPLACE_EXISTING);
-                }
-                Files.delete(staging);
+            ModalityBatches g = named(all);
+            if (g.anchorRows() != g.candidateRows()) {
+                throw new BadInputException(all.names().get(0) + " has " + g.candidateRows() + " rows but the gathered"
+                        + " anchor " + all.anchorName() + " has " + g.anchorRows() + "; gathered batches pair row i with row i");
             }
-            done = true;
-        } finally {
-            if (!done) {
-                deleteTree(staging);
+            if (g.dim() != l.dim()) {
+                throw new BadInputException("the gathered anchor " + all.anchorName() + " has dim " + g.dim() + " but the"
+                        + " anchor " + local.anchorName() + " has dim " + l.dim());
             }
+            long bs = l.anchorRows();
+            long n = g.anchorRows();
+            if (offset < 0 || offset + bs > n) {
+                throw new BadInputException("--offset must be in 0.." + (n - bs) + " (local bs = " + bs
+                        + " rows of " + local.anchorName() + ", gathered N = " + n + " rows of " + all.anchorName()
+                        + "), got " + offset);
+            }
+            checkGatheredRows(local.anchorName(), local.anchor(), all.anchorName(), all.anchor());
+            for (int m = 0; m < local.candidates().size(); m++) {
+                checkGatheredRows(local.names().get(m), local.candidates().get(m), all.names().get(m),
+                        all.candidates().get(m));
+            }
+            return loss.compute(tau, GatheredBatches.of(local.anchor(), local.candidates(), all.anchor(),
+                    all.candidates(), offset), true);
+        } catch (IllegalArgumentException e) {
+            // what the library finds beyond the checks above (e.g. a result beyond the dtype's range)
+            throw new BadInputException(e.getMessage(), e);
         }
     }
 
-    private static Path createStaging(Path target) throws IOException {
-        for (int attempt = 0; ; attempt++) {
-            Path staging = target.resolveSibling("." + target.getFileName() + "." + Long.toHexString(RANDOM.nextLong() >>> 1)
-                    + ".tmp");
-            try {
-                return Files.createDirectory(staging);
-            } catch (FileAlreadyExistsException e) {
-                if (attempt >= 10) {
-                    throw e;
-                }
-            }
+    private static ModalityBatches named(EmbeddingFiles f) {
+        try {
+            return ModalityBatches.named(f.anchorName(), f.anchor(), f.names(), f.candidates());
+        } catch (IllegalArgumentException e) {
+            throw new BadInputException(e.getMessage(), e); // names the files
         }
     }
 
-    private static void deleteTree(Path dir) {
-        if (!Files.exists(dir)) {
+    /** The gathered rows {@code offset …} must be this rank's local rows, exactly. */
+    private void checkGatheredRows(String localName, INDArray local, String gatheredName, INDArray gathered) {
+        long bs = local.rows();
+        INDArray rows = gathered.get(NDArrayIndex.interval(offset.longValue(), offset + bs), NDArrayIndex.all());
+        if (rows.equalsWithEps(local, 0.0)) {
             return;
         }
-        try (Stream<Path> walk = Files.walk(dir)) {
-            walk.sorted(Comparator.reverseOrder()).forEach(p -> {
-                try {
-                    Files.deleteIfExists(p);
-                } catch (IOException ignored) {
-                    // best effort: a leftover hidden staging directory is harmless
-                }
-            });
-        } catch (IOException ignored) {
-            // best effort
+        double[][] a = local.toDoubleMatrix();
+        double[][] b = rows.toDoubleMatrix();
+        for (int i = 0; i < a.length; i++) {
+            if (!java.util.Arrays.equals(a[i], b[i])) {
+                throw new BadInputException("--offset " + offset + ": row " + (offset + i) + " of " + gatheredName
+                        + " differs from row " + i + " of " + localName + "; the gathered rows at --offset must be this"
+                        + " rank's local rows (is --offset rank * bs?)");
+            }
         }
+    }
+
+    /**
+     * A lower bound of the bytes the loss needs: the inputs, their gradients, and per direction the
+     * volume matrix and the score matrix of the cross-entropy.
+     */
+    static long estimate(EmbeddingFiles.Headers local, EmbeddingFiles.Headers all) {
+        double inputs = local.elements() + (all == null ? 0 : all.elements());
+        double n = all == null ? local.candidateRows() : all.anchorRows();
+        double pairs = local.anchorRows() * n;
+        return MemoryCheck.bytes(2 * inputs + 4 * pairs, local.itemSize());
     }
 }

@@ -6,15 +6,9 @@ import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.AccessDeniedException;
-import java.nio.file.AtomicMoveNotSupportedException;
-import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
-import java.nio.file.LinkOption;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
-import java.nio.file.attribute.PosixFilePermission;
-import java.security.SecureRandom;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -22,44 +16,38 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 
+import org.bytedeco.javacpp.BytePointer;
+import org.bytedeco.javacpp.Pointer;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
 /**
- * Reads and writes the 2-D float32/float64 {@code .npy} files of the CLI with ND4J's own npy
- * reader and writer, guarding them.
+ * Reads and writes the 2-D float32/float64 {@code .npy} files of the CLI, in Java.
  *
- * <p>ND4J 1.0.0-M2.1's reader ({@code Nd4j.createFromNpyFile}, native {@code cnpy}) does not
- * validate its input. Found by probing it:
- * <ul>
- *   <li>a big-endian file ({@code '>f8'}) fails a native {@code assert} and aborts the JVM;</li>
- *   <li>a complex or object dtype, or a directory instead of a file, crashes the JVM (SIGSEGV);</li>
- *   <li>a truncated file is read past its end (garbage values, or a crash);</li>
- *   <li>{@code fortran_order: True} is ignored: the column-major data comes back as a C-order
- *       array of the same shape, i.e. silently scrambled;</li>
- *   <li>the header is parsed by fixed offsets ({@code "descr"} + 9, the first {@code '('} and
- *       {@code ')'}), so any header not laid out exactly as numpy writes it is misread;</li>
- *   <li>format versions 2.0 and 3.0 are refused ("Pointer doesn't look like a NumPy header");</li>
- *   <li>int32/int64/bool/uint8/float16 files load as INT/LONG/BOOL/UBYTE/HALF arrays, 1-D, 3-D and
- *       0-D files with their rank.</li>
- * </ul>
- * So every file is checked here first, in Java: a regular readable file, the NumPy magic, format
- * 1.0, a well-formed header laid out so that {@code cnpy} reads the same dtype and shape from it,
- * dtype {@code <f4} or {@code <f8}, rank 2, no empty dimension, and enough data bytes. Only then is
- * it handed to ND4J, and the dtype and shape ND4J reports are compared with the header. Fortran-order
- * files are read correctly (the data are reinterpreted and copied to C order).
+ * <p>Reading parses and checks the whole header first: a regular readable file, the NumPy magic,
+ * format version 1.0, 2.0 or 3.0, a well-formed header dict (the Python literal subset numpy
+ * writes), dtype {@code <f4} or {@code <f8}, rank 2, no empty dimension and enough data bytes.
+ * The payload is then read from the data offset that header gave straight into a fresh ND4J
+ * array ({@code c} or {@code f} order as the header says, returned in {@code c} order); ND4J's
+ * own npy reader ({@code Nd4j.createFromNpyFile}, native {@code cnpy}) is not used: in ND4J
+ * 1.0.0-M2.1 it aborts or crashes the JVM on big-endian, complex, object or truncated files and
+ * ignores {@code fortran_order}.
  *
- * <p>ND4J's writer ({@code Nd4j.writeAsNumpy}) dumps the raw buffer under a C-order header, so
- * views and f-order arrays are written scrambled; {@link #writeAtomically} always writes a fresh
- * C-order copy.
+ * <p>Writing ({@link #write}) produces a version-1.0 header laid out as numpy writes it and the
+ * C-order data of the array (views and f-order arrays are copied to C order first; ND4J's
+ * {@code Nd4j.writeAsNumpy} dumps a view's raw buffer).
  */
 final class NpyFiles {
 
     /** {@code \x93NUMPY}. */
     private static final byte[] MAGIC = {(byte) 0x93, 'N', 'U', 'M', 'P', 'Y'};
+    /** Magic, version and the 2-byte header length of format 1.0. */
     private static final int PREAMBLE = 10;
-    private static final SecureRandom RANDOM = new SecureRandom();
+    /** The largest header accepted (numpy writes far smaller ones). */
+    private static final int MAX_HEADER = 1 << 20;
+    /** Bytes read or written per step of the payload. */
+    private static final int CHUNK = 1 << 24;
 
     private NpyFiles() {
     }
@@ -75,6 +63,11 @@ final class NpyFiles {
         long cols() {
             return shape[1];
         }
+
+        /** Bytes of the payload. */
+        long dataBytes() {
+            return shape[0] * shape[1] * itemSize;
+        }
     }
 
     /**
@@ -86,33 +79,92 @@ final class NpyFiles {
      * @throws BadInputException naming the file, if it is not a readable 2-D float32/float64 npy
      */
     static INDArray read(Path file, String name) {
-        Header header = readHeader(file, name);
-        INDArray x;
-        try {
-            x = Nd4j.createFromNpyFile(file.toFile());
-        } catch (RuntimeException e) {
-            throw new BadInputException(name + ": ND4J's npy reader failed: " + e.getMessage(), e);
-        }
-        if (x.dataType() != header.dataType() || !Arrays.equals(x.shape(), header.shape())) {
-            throw new BadInputException(name + ": ND4J's npy reader returned " + x.dataType() + " shape "
-                    + tuple(x.shape()) + " but the header says " + header.descr() + " shape "
-                    + tuple(header.shape()) + "; the file cannot be read reliably");
-        }
-        if (header.fortranOrder()) {
-            if (x.ordering() == 'f') {
-                // In case a later ND4J honours fortran_order: the values are right, only the layout differs.
-                return x.dup('c');
-            }
-            // ND4J ignored fortran_order: its C-order buffer holds the column-major data, which is
-            // the C-order layout of the transpose (cols x rows).
-            return x.reshape('c', header.cols(), header.rows()).transpose().dup('c');
-        }
-        return x;
+        return readPayload(file, name, readHeader(file, name));
     }
 
     /**
-     * Checks everything about the file that ND4J's reader does not (see the class comment) and
-     * returns its header.
+     * Reads the payload of a file whose header {@link #readHeader} returned, in Java, into a new
+     * array.
+     *
+     * @return a C-order {@code FLOAT} or {@code DOUBLE} array of the header's shape
+     * @throws BadInputException naming the file, if it cannot be read or changed since its header was read
+     */
+    static INDArray readPayload(Path file, String name, Header header) {
+        INDArray x = Nd4j.createUninitialized(header.dataType(), header.shape().clone(), header.fortranOrder() ? 'f' : 'c');
+        Pointer data = x.data().pointer();
+        long total = header.dataBytes();
+        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
+            for (long done = 0; done < total; ) {
+                long n = Math.min(CHUNK, total - done);
+                ByteBuffer chunk = bytes(data, done, n);
+                while (chunk.hasRemaining()) {
+                    if (ch.read(chunk, header.dataOffset() + done + chunk.position()) < 0) {
+                        throw new BadInputException(name + ": truncated .npy file (it ended while being read; was it"
+                                + " changed meanwhile?)");
+                    }
+                }
+                done += n;
+            }
+        } catch (AccessDeniedException e) {
+            throw new BadInputException(name + ": cannot be read (permission denied)", e);
+        } catch (IOException e) {
+            throw new BadInputException(name + ": cannot be read: " + OutputFile.reason(e), e);
+        }
+        return header.fortranOrder() ? x.dup('c') : x;
+    }
+
+    /** {@code length} bytes of native memory from {@code offset} bytes into {@code p}, native byte order. */
+    private static ByteBuffer bytes(Pointer p, long offset, long length) {
+        BytePointer b = new BytePointer(p);
+        b.capacity(offset + length).limit(offset + length).position(offset);
+        return b.asByteBuffer().order(ByteOrder.nativeOrder());
+    }
+
+    /**
+     * Writes {@code array} as a version-1.0 {@code .npy} (numpy's header layout, C-order data in
+     * the array's dtype) to {@code ch} from its current position.
+     *
+     * @param array a 2-D {@code FLOAT} or {@code DOUBLE} array, any order or view
+     * @throws IOException if writing fails
+     */
+    static void write(INDArray array, FileChannel ch) throws IOException {
+        if (array.rank() != 2 || array.dataType() != DataType.FLOAT && array.dataType() != DataType.DOUBLE) {
+            throw new IllegalArgumentException("a 2-D FLOAT or DOUBLE array is required, got " + array.dataType()
+                    + " rank " + array.rank());
+        }
+        if (ByteOrder.nativeOrder() != ByteOrder.LITTLE_ENDIAN) {
+            throw new IllegalStateException("the .npy writer needs a little-endian machine");
+        }
+        INDArray c = array.isView() || array.ordering() != 'c' || array.offset() != 0 ? array.dup('c') : array;
+        String descr = c.dataType() == DataType.FLOAT ? "<f4" : "<f8";
+        StringBuilder dict = new StringBuilder("{'descr': '" + descr + "', 'fortran_order': False, 'shape': ("
+                + c.size(0) + ", " + c.size(1) + "), }");
+        while ((PREAMBLE + dict.length() + 1) % 64 != 0) {
+            dict.append(' ');
+        }
+        dict.append('\n');
+        ByteBuffer head = ByteBuffer.allocate(PREAMBLE + dict.length()).order(ByteOrder.LITTLE_ENDIAN);
+        head.put(MAGIC).put((byte) 1).put((byte) 0).putShort((short) dict.length())
+                .put(dict.toString().getBytes(StandardCharsets.US_ASCII)).flip();
+        writeFully(ch, head);
+        long total = c.length() * c.dataType().width();
+        Pointer data = c.data().pointer();
+        for (long done = 0; done < total; ) {
+            long n = Math.min(CHUNK, total - done);
+            writeFully(ch, bytes(data, done, n));
+            done += n;
+        }
+    }
+
+    private static void writeFully(FileChannel ch, ByteBuffer b) throws IOException {
+        while (b.hasRemaining()) {
+            ch.write(b);
+        }
+    }
+
+    /**
+     * Checks the file and its header (see the class comment) without reading the payload, and
+     * returns the header.
      *
      * @throws BadInputException naming the file and the problem
      */
@@ -133,15 +185,20 @@ final class NpyFiles {
         byte[] head;
         try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
             size = ch.size();
-            ByteBuffer buf = ByteBuffer.allocate((int) Math.min(size, PREAMBLE + 0xFFFFL));
-            while (buf.hasRemaining() && ch.read(buf) >= 0) {
-                // fill
+            head = readBytes(ch, 0, (int) Math.min(size, 12));
+            int major = head.length >= 8 ? head[6] & 0xFF : 1;
+            int lenBytes = major == 1 ? 2 : 4;
+            if (head.length >= 8 + lenBytes) {
+                long headerLen = lenBytes == 2
+                        ? ByteBuffer.wrap(head, 8, 2).order(ByteOrder.LITTLE_ENDIAN).getShort() & 0xFFFF
+                        : ByteBuffer.wrap(head, 8, 4).order(ByteOrder.LITTLE_ENDIAN).getInt() & 0xFFFFFFFFL;
+                long want = Math.min(size, 8L + lenBytes + Math.min(headerLen, MAX_HEADER));
+                head = readBytes(ch, 0, (int) want);
             }
-            head = Arrays.copyOf(buf.array(), buf.position());
         } catch (AccessDeniedException e) {
             throw new BadInputException(name + ": cannot be read (permission denied)", e);
         } catch (IOException e) {
-            throw new BadInputException(name + ": cannot be read: " + e.getMessage(), e);
+            throw new BadInputException(name + ": cannot be read: " + OutputFile.reason(e), e);
         }
         if (size == 0) {
             throw new BadInputException(name + ": is empty (0 bytes), not a .npy file");
@@ -149,23 +206,32 @@ final class NpyFiles {
         if (head.length < MAGIC.length || !Arrays.equals(Arrays.copyOf(head, MAGIC.length), MAGIC)) {
             throw new BadInputException(name + ": not a .npy file (it does not start with the NumPy magic \\x93NUMPY)");
         }
-        if (head.length < PREAMBLE) {
+        if (head.length < 8) {
             throw new BadInputException(name + ": truncated .npy file (" + size + " bytes, shorter than the npy preamble)");
         }
         int major = head[6] & 0xFF;
         int minor = head[7] & 0xFF;
-        if (major != 1 || minor != 0) {
+        if (major < 1 || major > 3 || minor != 0) {
             throw new BadInputException(name + ": .npy format version " + major + "." + minor
-                    + " is not supported (ND4J reads version 1.0 only, which numpy writes for every"
-                    + " header under 64 KiB)");
+                    + " is not supported (1.0, 2.0 and 3.0 are)");
         }
-        int headerLen = ByteBuffer.wrap(head, 8, 2).order(ByteOrder.LITTLE_ENDIAN).getShort() & 0xFFFF;
-        long dataOffset = PREAMBLE + (long) headerLen;
+        int preamble = major == 1 ? PREAMBLE : PREAMBLE + 2;
+        if (head.length < preamble) {
+            throw new BadInputException(name + ": truncated .npy file (" + size + " bytes, shorter than the npy preamble)");
+        }
+        long headerLen = major == 1
+                ? ByteBuffer.wrap(head, 8, 2).order(ByteOrder.LITTLE_ENDIAN).getShort() & 0xFFFF
+                : ByteBuffer.wrap(head, 8, 4).order(ByteOrder.LITTLE_ENDIAN).getInt() & 0xFFFFFFFFL;
+        if (headerLen > MAX_HEADER) {
+            throw new BadInputException(name + ": malformed .npy header (it claims " + headerLen
+                    + " bytes; more than " + MAX_HEADER + " is not accepted)");
+        }
+        long dataOffset = preamble + headerLen;
         if (head.length < dataOffset) {
             throw new BadInputException(name + ": truncated .npy file (the header claims " + headerLen
                     + " bytes, the file has " + size + " bytes in all)");
         }
-        String text = headerText(head, headerLen, name);
+        String text = headerText(head, preamble, (int) headerLen, major == 3, name);
         Map<String, Object> dict = new HeaderParser(text, name).parse();
         if (!dict.keySet().equals(Set.of("descr", "fortran_order", "shape"))) {
             throw new BadInputException(name + ": malformed .npy header: expected the keys descr, fortran_order"
@@ -196,62 +262,34 @@ final class NpyFiles {
         } catch (ArithmeticException e) {
             throw new BadInputException(name + ": shape " + tuple(shape) + " is too large");
         }
-        if (shape[0] > Integer.MAX_VALUE || shape[1] > Integer.MAX_VALUE) {
-            throw new BadInputException(name + ": shape " + tuple(shape) + " is too large for ND4J's npy reader");
-        }
         if (size - dataOffset < dataBytes) {
             throw new BadInputException(name + ": truncated .npy file: shape " + tuple(shape) + " " + dtypeName(descr)
                     + " needs " + dataBytes + " data bytes, the file has " + (size - dataOffset));
         }
-        checkCnpyReadsTheSame(text, descr, shape, name);
         return new Header(descr, dataType, itemSize, fortran, shape, dataOffset);
     }
 
-    /** The header dict text, checked to be printable ASCII ending with its only newline. */
-    private static String headerText(byte[] head, int headerLen, String name) {
-        if (headerLen == 0 || head[PREAMBLE + headerLen - 1] != '\n') {
+    /** The header dict text, checked to be printable (ASCII; UTF-8 in version 3.0) and to end with its only newline. */
+    private static String headerText(byte[] head, int preamble, int headerLen, boolean utf8, String name) {
+        if (headerLen == 0 || head[preamble + headerLen - 1] != '\n') {
             throw new BadInputException(name + ": malformed .npy header (it does not end with a newline)");
         }
-        for (int i = PREAMBLE; i < PREAMBLE + headerLen - 1; i++) {
+        for (int i = preamble; i < preamble + headerLen - 1; i++) {
             int b = head[i] & 0xFF;
-            if (b < 0x20 || b > 0x7E) {
+            if (b < 0x20 || b == 0x7F || b > 0x7F && !utf8) {
                 throw new BadInputException(name + ": malformed .npy header (byte 0x"
                         + Integer.toHexString(b) + " at offset " + i + ")");
             }
         }
-        return new String(head, PREAMBLE, headerLen - 1, StandardCharsets.US_ASCII);
+        return new String(head, preamble, headerLen - 1, utf8 ? StandardCharsets.UTF_8 : StandardCharsets.US_ASCII);
     }
 
-    /**
-     * ND4J's native reader finds the dtype at {@code indexOf("descr") + 9} of the header (from its
-     * second character on) and the shape between the first {@code '('} and {@code ')'}, counting
-     * commas. Reject any header where that would read something else than the real parse: a
-     * misread dtype aborts the JVM, a misread shape reads garbage.
-     */
-    private static void checkCnpyReadsTheSame(String text, String descr, long[] shape, String name) {
-        String s = text.substring(1);
-        int loc = s.indexOf("descr") + 9;
-        boolean descrSame = loc >= 9 && s.startsWith(descr + "'", loc);
-        boolean shapeSame = false;
-        int open = s.indexOf('(');
-        int close = s.indexOf(')');
-        if (open >= 0 && close > open) {
-            String str = s.substring(open + 1, close);
-            int ndims = str.endsWith(",") ? 1 : (int) str.chars().filter(c -> c == ',').count() + 1;
-            if (ndims == shape.length) {
-                shapeSame = true;
-                for (int i = 0; i < ndims; i++) {
-                    int comma = str.indexOf(',');
-                    String part = comma >= 0 ? str.substring(0, comma) : str;
-                    shapeSame &= part.strip().replaceFirst("L$", "").equals(Long.toString(shape[i]));
-                    str = comma >= 0 ? str.substring(comma + 1) : "";
-                }
-            }
+    private static byte[] readBytes(FileChannel ch, long position, int length) throws IOException {
+        ByteBuffer buf = ByteBuffer.allocate(length);
+        while (buf.hasRemaining() && ch.read(buf, position + buf.position()) >= 0) {
+            // fill
         }
-        if (!descrSame || !shapeSame) {
-            throw new BadInputException(name + ": the .npy header is not laid out as numpy writes it, and ND4J's"
-                    + " npy reader would misread it (header: " + text.strip() + ")");
-        }
+        return Arrays.copyOf(buf.array(), buf.position());
     }
 
     private static DataType floatType(String descr, String name) {
@@ -325,136 +363,6 @@ final class NpyFiles {
             sb.append(i == 0 ? "" : ", ").append(shape[i]);
         }
         return sb.append(')').toString();
-    }
-
-    /**
-     * Checks that {@code out} can be written before any work is done.
-     *
-     * @param out the output path as given
-     * @param option the option name, for messages
-     * @return the path to replace: {@code out}, or the target of {@code out} if it is a symbolic
-     *     link to an existing file
-     * @throws BadInputException if {@code out} is a directory or another non-regular file, or its
-     *     directory does not exist or is not writable
-     */
-    static Path checkOutput(Path out, String option) {
-        String name = option + " " + out;
-        if (out.getFileName() == null) {
-            throw new BadInputException(name + ": not a file name");
-        }
-        Path target = out;
-        if (Files.isSymbolicLink(out) && Files.exists(out)) {
-            try {
-                target = out.toRealPath();
-            } catch (IOException e) {
-                throw new BadInputException(name + ": cannot resolve the symbolic link: " + e.getMessage(), e);
-            }
-        }
-        if (Files.isDirectory(target)) {
-            throw new BadInputException(name + ": is a directory");
-        }
-        if (Files.exists(target, LinkOption.NOFOLLOW_LINKS) && !Files.isRegularFile(target, LinkOption.NOFOLLOW_LINKS)) {
-            throw new BadInputException(name + ": exists and is not a regular file; it will not be replaced");
-        }
-        Path dir = directoryOf(target);
-        if (!Files.isDirectory(dir)) {
-            throw new BadInputException(name + ": directory " + dir + " does not exist");
-        }
-        if (!Files.isWritable(dir)) {
-            throw new BadInputException(name + ": directory " + dir + " is not writable");
-        }
-        return target;
-    }
-
-    /**
-     * Writes {@code array} as {@code .npy} to a temporary file next to {@code target} and renames it
-     * over {@code target} atomically; on any failure the temporary file is deleted and
-     * {@code target} is untouched.
-     *
-     * @param array the array; written as a C-order copy in its dtype
-     * @param target a path accepted by {@link #checkOutput}
-     * @param name how messages name the output
-     * @throws IOException if writing or renaming fails
-     */
-    static void writeAtomically(INDArray array, Path target, String name) throws IOException {
-        Path dir = directoryOf(target);
-        Path tmp = createTempFile(dir, target.getFileName().toString());
-        Thread cleanup = new Thread(() -> deleteQuietly(tmp), "gram-delete-temp-output");
-        boolean hook = addShutdownHook(cleanup);
-        boolean moved = false;
-        try {
-            copyPermissions(target, tmp);
-            Nd4j.writeAsNumpy(array.dup('c'), tmp.toFile());
-            try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE)) {
-                ch.force(true);
-            }
-            try {
-                Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-            } catch (AtomicMoveNotSupportedException e) {
-                throw new IOException(name + ": cannot rename " + tmp.getFileName() + " atomically over it: "
-                        + e.getMessage(), e);
-            }
-            moved = true;
-        } finally {
-            if (!moved) {
-                deleteQuietly(tmp);
-            }
-            if (hook) {
-                try {
-                    Runtime.getRuntime().removeShutdownHook(cleanup);
-                } catch (IllegalStateException shuttingDown) {
-                    // the hook runs anyway; deleting a moved-away temp name is a no-op
-                }
-            }
-        }
-    }
-
-    private static Path createTempFile(Path dir, String targetName) throws IOException {
-        for (int attempt = 0; ; attempt++) {
-            Path tmp = dir.resolve("." + targetName + "." + Long.toHexString(RANDOM.nextLong() >>> 1) + ".tmp");
-            try {
-                // no attributes: the permissions follow the umask, like any new file
-                return Files.createFile(tmp);
-            } catch (FileAlreadyExistsException e) {
-                if (attempt >= 10) {
-                    throw e;
-                }
-            }
-        }
-    }
-
-    private static void copyPermissions(Path from, Path to) {
-        if (!Files.isRegularFile(from)) {
-            return;
-        }
-        try {
-            Set<PosixFilePermission> perms = Files.getPosixFilePermissions(from);
-            Files.setPosixFilePermissions(to, perms);
-        } catch (IOException | UnsupportedOperationException e) {
-            // keep the default permissions
-        }
-    }
-
-    private static boolean addShutdownHook(Thread hook) {
-        try {
-            Runtime.getRuntime().addShutdownHook(hook);
-            return true;
-        } catch (IllegalStateException shuttingDown) {
-            return false;
-        }
-    }
-
-    private static void deleteQuietly(Path p) {
-        try {
-            Files.deleteIfExists(p);
-        } catch (IOException e) {
-            // nothing more to do
-        }
-    }
-
-    private static Path directoryOf(Path file) {
-        Path dir = file.toAbsolutePath().getParent();
-        return dir != null ? dir : file.toAbsolutePath().getRoot();
     }
 
     /**

@@ -1,28 +1,22 @@
 package io.github.gram4j.cli;
 
-import java.io.IOException;
-import java.nio.file.Path;
-import java.util.List;
 import java.util.concurrent.Callable;
 
 import io.github.gram4j.core.GramVolumes;
 import io.github.gram4j.core.ModalityBatches;
 import io.github.gram4j.core.VolumeMethod;
-import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.ITypeConverter;
-import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.ParameterException;
-import picocli.CommandLine.Spec;
-import picocli.CommandLine.TypeConversionException;
 
 /**
  * {@code gram volume}: the pairwise GRAM volume matrix of {@code .npy} embedding batches,
  * {@code V[i][j] = vol(anchor_i, X1_j, …, XK_j)}, written as a {@code B1 × B2} {@code .npy}.
  *
- * <p>Silent on success. Bad input (see {@link NpyFiles} and {@link ModalityBatches}) gives one
+ * <p>Silent on success. Before any work, the output is checked ({@link OutputFile}: not an input,
+ * writable, room on disk) and the memory the result needs is compared with the JVM's limits
+ * ({@link MemoryCheck}). Bad input (see {@link NpyFiles} and {@link ModalityBatches}) gives one
  * {@code error:} line naming the file and exit code 2; the output file is only ever replaced
  * atomically after a successful computation.
  */
@@ -39,69 +33,52 @@ import picocli.CommandLine.TypeConversionException;
         optionListHeading = "%nOptions:%n")
 public final class VolumeCommand implements Callable<Integer> {
 
-    @Spec
-    CommandSpec spec;
-
-    @Option(names = "--anchor", required = true, paramLabel = "A.npy",
-            description = "Anchor batch, B1 x d.")
-    Path anchor;
-
-    @Option(names = "--inputs", required = true, split = ",", paramLabel = "X.npy",
-            description = "Candidate batches X1[,X2,...], B2 x d each (comma-separated, or repeat the option).")
-    List<Path> inputs;
+    @Mixin
+    EmbeddingOptions files;
 
     @Option(names = "--out", required = true, paramLabel = "V.npy",
             description = "Output .npy, B1 x B2. Written to a temporary file in the same directory and"
-                    + " renamed over V.npy only on success.")
-    Path out;
+                    + " renamed over V.npy only on success; must not be one of the inputs.")
+    java.nio.file.Path out;
 
-    @Option(names = "--method", defaultValue = "fast", converter = MethodConverter.class, paramLabel = "METHOD",
+    @Option(names = "--method", defaultValue = "fast", paramLabel = "METHOD",
             description = "fast (default) or reference (the seed's Gram-tensor determinants; small inputs).")
     VolumeMethod method;
 
-    @Option(names = "--dtype", converter = EmbeddingFiles.DtypeConverter.class, paramLabel = "DTYPE",
-            description = "float32 or float64: cast all inputs to it first. Default: the anchor's dtype,"
-                    + " and every input must have it.")
-    DataType dtype;
-
     @Override
-    public Integer call() throws IOException {
-        if (anchor.toString().isEmpty()) {
-            throw new ParameterException(spec.commandLine(), "--anchor: empty file name");
-        }
-        for (Path p : inputs) {
-            if (p.toString().isEmpty()) {
-                throw new ParameterException(spec.commandLine(), "--inputs: empty file name in '"
-                        + String.join(",", inputs.stream().map(Path::toString).toList()) + "'");
+    public Integer call() {
+        EmbeddingFiles.Headers headers = files.headers();
+        long b1 = headers.anchorRows();
+        long b2 = headers.candidateRows();
+        int k = headers.files().size();
+        long resultBytes = MemoryCheck.bytes((double) b1 * b2, headers.itemSize());
+        try (OutputFile output = OutputFile.reserve(out, "--out", resultBytes, headers.files())) {
+            MemoryCheck.require(estimate(headers, method), "--out " + out + ": the " + b1 + " x " + b2 + " "
+                    + EmbeddingFiles.npyName(headers.dataType()) + " volume matrix (method " + method + ", k = " + k + ")");
+            EmbeddingFiles read = EmbeddingFiles.read(headers);
+            INDArray v;
+            try {
+                ModalityBatches batches = ModalityBatches.named(read.anchorName(), read.anchor(), read.names(),
+                        read.candidates());
+                v = GramVolumes.pairwise(method, batches);
+            } catch (IllegalArgumentException e) {
+                // gram-core's documented contract: bad input, with the file names in the message
+                throw new BadInputException(e.getMessage(), e);
             }
+            Results.requireFinite(v, "the volumes", "--out " + out);
+            output.write(ch -> NpyFiles.write(v, ch));
         }
-        Path target = NpyFiles.checkOutput(out, "--out");
-
-        EmbeddingFiles files = EmbeddingFiles.read(anchor, inputs, dtype);
-
-        INDArray v;
-        try {
-            ModalityBatches batches = ModalityBatches.named(files.anchorName(), files.anchor(), files.names(),
-                    files.candidates());
-            v = GramVolumes.pairwise(method, batches);
-        } catch (IllegalArgumentException e) {
-            // gram-core's documented contract: bad input, with the file names in the message
-            throw new BadInputException(e.getMessage(), e);
-        }
-        NpyFiles.writeAtomically(v, target, "--out " + out);
         return 0;
     }
 
-    /** {@code fast} | {@code reference}, any case. */
-    static final class MethodConverter implements ITypeConverter<VolumeMethod> {
-        @Override
-        public VolumeMethod convert(String value) {
-            for (VolumeMethod m : VolumeMethod.values()) {
-                if (m.name().equalsIgnoreCase(value.strip())) {
-                    return m;
-                }
-            }
-            throw new TypeConversionException("expected fast or reference, got '" + value + "'");
-        }
+    /**
+     * A lower bound of the bytes the volumes need: the inputs and the result, plus the Gram tensor
+     * ({@code B1·B2·k²}) of the REFERENCE method.
+     */
+    static long estimate(EmbeddingFiles.Headers h, VolumeMethod method) {
+        double pairs = (double) h.anchorRows() * h.candidateRows();
+        int k = h.files().size();
+        double elements = h.elements() + pairs + (method == VolumeMethod.REFERENCE ? pairs * k * k : 0);
+        return MemoryCheck.bytes(elements, h.itemSize());
     }
 }

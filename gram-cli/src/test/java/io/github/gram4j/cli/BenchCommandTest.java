@@ -6,8 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.util.List;
 
 import org.junit.jupiter.api.Test;
-import org.nd4j.shade.jackson.databind.JsonNode;
-import org.nd4j.shade.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 
 class BenchCommandTest {
 
@@ -65,11 +65,32 @@ class BenchCommandTest {
     }
 
     @Test
+    void plotAxesAreLabelledAtTheBatchSizesAndInMilliseconds() {
+        // x = log2 B, y = log10 ms on linear axes: every tick is labelled, also without a power of ten in range
+        List<BenchCommand.Result> results = List.of(
+                new BenchCommand.Result(BenchCommand.Op.VOLUME, 256, 2.0, 1.5, 2.5, 1.0, 1.0),
+                new BenchCommand.Result(BenchCommand.Op.VOLUME, 512, 6.0, 5.5, 6.5, 3.0, 1.0));
+        org.knowm.xchart.XYChart chart = ScalingChart.chart(results, 64, 3, "float32");
+        assertTrue(!chart.getStyler().isXAxisLogarithmic() && !chart.getStyler().isYAxisLogarithmic());
+        org.knowm.xchart.XYSeries median = chart.getSeriesMap().get("volume (median)");
+        assertEquals(List.of(8.0, 9.0), java.util.Arrays.stream(median.getXData()).boxed().toList());
+        assertEquals(Math.log10(6.0), median.getYData()[1], 1e-15);
+        assertEquals("256", ScalingChart.batchLabel(8.0));
+        assertEquals("512", ScalingChart.batchLabel(ScalingChart.log2(512)));
+        assertEquals("1000", ScalingChart.batchLabel(ScalingChart.log2(1000)));
+        assertEquals("2.51", ScalingChart.millisecondsLabel(0.4));
+        assertEquals("10", ScalingChart.millisecondsLabel(1.0));
+        assertEquals("0.125", ScalingChart.millisecondsLabel(Math.log10(0.125)));
+        assertEquals("1259", ScalingChart.millisecondsLabel(3.1));
+    }
+
+    @Test
     void badOptionsAreOneErrorLine() {
         CliRun.of("bench", "--k", "1").assertOneErrorLine(2, "--k", ">= 2");
         CliRun.of("bench", "--batch", "0").assertOneErrorLine(2, "--batch");
         CliRun.of("bench", "--repeats", "0").assertOneErrorLine(2, "--repeats");
-        CliRun.of("bench", "--op", "train").assertOneErrorLine(2, "--op", "volume, loss, loss-backward or all");
+        CliRun.of("bench", "--op", "train").assertOneErrorLine(2, "--op", "loss-backward", "(case-insensitive)", "'train'");
+        CliRun.of("bench", "--dtype", "float16").assertOneErrorLine(2, "--dtype", "FLOAT32", "'float16'");
         CliRun.of("bench", "--dtype", "int8").assertOneErrorLine(2, "--dtype");
         CliRun.of("bench", "--warmup", "-1").assertOneErrorLine(2, "--warmup");
         CliRun.of("bench", "--batch", "64,1").assertOneErrorLine(2, "--batch", "got 1");

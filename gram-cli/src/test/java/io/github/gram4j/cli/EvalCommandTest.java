@@ -14,7 +14,6 @@ import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
@@ -38,8 +37,8 @@ import org.junit.jupiter.params.provider.ValueSource;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
-import org.nd4j.shade.jackson.databind.JsonNode;
-import org.nd4j.shade.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 
 class EvalCommandTest {
 
@@ -217,11 +216,16 @@ class EvalCommandTest {
     }
 
     @Test
-    void mixedFloat32AndFloat64FilesAreScoredInFloat64() throws IOException {
+    void mixedFloat32AndFloat64FilesNeedDtypeLikeEveryCommand() throws IOException {
         List<INDArray> arrays = embeddings(3, B, B, identity(B), DataType.DOUBLE, 7);
         arrays.set(2, arrays.get(2).castTo(DataType.FLOAT));
         List<Path> paths = writeAll(dir, arrays);
-        JsonNode root = evalOk("--anchor", paths.get(0).toString(), "--inputs", joined(paths.subList(1, 3)));
+        // the one rule of volume, loss and eval: a mix is refused without --dtype ...
+        CliRun.of("eval", "--anchor", paths.get(0).toString(), "--inputs", joined(paths.subList(1, 3)))
+                .assertOneErrorLine(2, paths.get(2).toString(), "is float32 but the anchor", "--dtype");
+        // ... and scored in the dtype --dtype names
+        JsonNode root = evalOk("--anchor", paths.get(0).toString(), "--inputs", joined(paths.subList(1, 3)),
+                "--dtype", "Float64");
         List<INDArray> promoted = arrays.stream().map(a -> a.castTo(DataType.DOUBLE)).toList();
         assertJsonEquals(RetrievalMetrics.compute(volumes(promoted), ScoreOrder.LOWER_IS_BETTER), root);
     }
@@ -292,12 +296,12 @@ class EvalCommandTest {
     }
 
     @Test
-    void idFilesMayUseCrlfAndAByteOrderMark() throws IOException {
+    void idFilesMayUseCrlfAByteOrderMarkAndTrailingBlankLines() throws IOException {
         List<INDArray> arrays = embeddings(2, 4, 4, identity(4), DataType.DOUBLE, 19);
         List<Path> paths = writeAll(dir, arrays);
-        // anchors in reverse order: anchor i is item 3 - i
-        Path a = text("a.txt", "\uFEFFd\r\nc\r\nb\r\na\r\n");
-        Path c = text("c.txt", "a\nb\nc\nd");
+        // anchors in reverse order: anchor i is item 3 - i; blank lines after the last id are ignored
+        Path a = text("a.txt", "\uFEFFd\r\nc\r\nb\r\na\r\n\r\n");
+        Path c = text("c.txt", "a\nb\nc\nd\n \n\n");
         JsonNode root = evalOk("--anchor", paths.get(0).toString(), "--inputs", paths.get(1).toString(),
                 "--anchor-ids", a.toString(), "--candidate-ids", c.toString());
         RetrievalMetrics expected = RetrievalMetrics.compute(volumes(arrays), ScoreOrder.LOWER_IS_BETTER,
@@ -426,7 +430,8 @@ class EvalCommandTest {
                 error("empty id file", ids(six, ""), "--candidate-ids", "c.txt", "is empty"),
                 error("blank line", ids("a\nb\n\na\nb\nc\n", "a\nb\nc\n"), "a.txt line 3", "blank line"),
                 error("whitespace-only line", ids(six, "a\n \t\nc\n"), "c.txt line 2", "blank line"),
-                error("blank last line", ids(six, "a\nb\nc\n\n"), "c.txt line 4", "blank line"),
+                error("blank line before the last id", ids(six, "a\nb\n\nc\n\n"), "c.txt line 3", "blank line"),
+                error("only blank lines", ids(six, "\n \n\n"), "--candidate-ids", "c.txt", "no ids"),
                 error("invalid UTF-8", dir -> {
                     String[] args = ids(six, "a\nb\nc\n").args(dir);
                     Files.write(dir.resolve("a.txt"), new byte[] {'a', '\n', 'b', '\n', (byte) 0xC3, '(', '\n'});
@@ -489,11 +494,12 @@ class EvalCommandTest {
 
     @Test
     void unreadableIdFile() throws IOException {
+        // unreadable for root too (see VolumeCommandTest.WRITE_ONLY)
+        Assumptions.assumeTrue(Files.exists(VolumeCommandTest.WRITE_ONLY), "needs Linux's /proc/sys");
         String[] args = ids("a\nb\nc\na\nb\nc\n", "a\nb\nc\n").args(dir);
-        Path a = dir.resolve("a.txt");
-        Files.setPosixFilePermissions(a, PosixFilePermissions.fromString("---------"));
-        Assumptions.assumeFalse(Files.isReadable(a), "running as root: every file is readable");
-        CliRun.of(args).assertOneErrorLine(2, "a.txt", "permission denied");
+        args[args.length - 3] = VolumeCommandTest.WRITE_ONLY.toString(); // --anchor-ids
+        CliRun.of(args).assertOneErrorLine(2, "--anchor-ids", VolumeCommandTest.WRITE_ONLY.toString(),
+                "permission denied");
     }
 
     @Test
