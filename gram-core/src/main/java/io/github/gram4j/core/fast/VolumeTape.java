@@ -46,7 +46,7 @@ import org.nd4j.linalg.ops.transforms.Transforms;
  * {@link #record} and {@link #backward} run: open one around both, and detach what you keep.
  * One tape per thread.
  */
-public final class VolumeTape {
+public final class VolumeTape implements ScoreTape {
 
     private final ModalityBatches batches;
     private final CandidateBasis basis;
@@ -134,7 +134,14 @@ public final class VolumeTape {
         return volumes;
     }
 
+    /** {@code V}, the same array as {@link #volumes()}. */
+    @Override
+    public INDArray scores() {
+        return volumes;
+    }
+
     /** The validated inputs this tape was recorded on. */
+    @Override
     public ModalityBatches batches() {
         return batches;
     }
@@ -145,6 +152,7 @@ public final class VolumeTape {
      * @param anchorGradient whether to compute {@code ∂L/∂anchor}
      * @param candidateGradients whether to compute {@code ∂L/∂candidates[m]}
      */
+    @Override
     public VolumeGradients backward(INDArray g, boolean anchorGradient, boolean candidateGradients) {
         long b1 = batches.anchorRows();
         long b2 = batches.candidateRows();
