@@ -3,10 +3,10 @@ package io.github.gram4j.loss;
 import java.util.ArrayList;
 import java.util.List;
 
+import io.github.gram4j.core.ContrastiveScore;
 import io.github.gram4j.core.ModalityBatches;
-import io.github.gram4j.core.fast.FastVolume;
+import io.github.gram4j.core.fast.ScoreTape;
 import io.github.gram4j.core.fast.VolumeGradients;
-import io.github.gram4j.core.fast.VolumeTape;
 import io.github.gram4j.core.internal.Transposes;
 import io.github.gram4j.core.internal.Workspaces;
 import org.nd4j.linalg.api.memory.MemoryWorkspace;
@@ -26,9 +26,17 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * tensors are constants for the local gradients, as GRAM's {@code concat_all_gather} makes them.
  *
  * <p>Gradients for every input and for the temperature parameter come from the analytic
- * identities of {@link VolumeTape}: {@code 3K} GEMMs for forward and backward ({@code 4K} for very
+ * identities of {@link io.github.gram4j.core.fast.VolumeTape}: {@code 3K} GEMMs for forward and backward ({@code 4K} for very
  * large batches, whose tape is recomputed in blocks to bound memory), never the
  * {@code (B1, B2, k, k)} tensor. Degenerate tuples give finite gradients (see the floor there).
+ *
+ * <p><b>Score choice.</b> The same loss, gradients, gathered form and hard negatives serve every
+ * {@link ContrastiveScore}: {@link ContrastiveScore#GRAM_VOLUME} (the default) or TRIANGLE's
+ * {@link ContrastiveScore#TRIANGLE} (the rootless score {@code (|u|²|w|² − (u·w)²)/2} that
+ * ispamm/TRIANGLE's {@code model/triangle.py} trains with: {@code L = ½ [CE(−area/τ, t; 0.1) +
+ * CE(−areaᵀ/τ, t; 0.1)]}) and {@link ContrastiveScore#TRIANGLE_AREA} (the geometric area, its
+ * square root over 2), both for exactly three modalities (see
+ * {@link io.github.gram4j.core.fast.TriangleTape} for their gradients and the area's floor).
  *
  * <p>Immutable and thread-safe; each call uses a per-thread workspace for its scratch.
  */
@@ -40,6 +48,7 @@ public final class GramLoss {
     static final String WORKSPACE = "gram4j.loss";
 
     private final double labelSmoothing;
+    private final ContrastiveScore score;
 
     /** The loss with GRAM's label smoothing, 0.1. */
     public GramLoss() {
@@ -51,10 +60,31 @@ public final class GramLoss {
      * @throws IllegalArgumentException otherwise
      */
     public GramLoss(double labelSmoothing) {
+        this(labelSmoothing, ContrastiveScore.GRAM_VOLUME);
+    }
+
+    /**
+     * The loss on another score, e.g. {@code new GramLoss(0.1, ContrastiveScore.TRIANGLE)} for
+     * TRIANGLE's training loss.
+     *
+     * @param labelSmoothing {@code ε} in {@code [0, 1]}
+     * @param score the pairwise score whose negatives are the logits (times {@code 1/τ})
+     * @throws IllegalArgumentException if {@code ε} is outside {@code [0, 1]} or {@code score} is null
+     */
+    public GramLoss(double labelSmoothing, ContrastiveScore score) {
         if (!(labelSmoothing >= 0 && labelSmoothing <= 1)) {
             throw new IllegalArgumentException("labelSmoothing must be in [0, 1], got " + labelSmoothing);
         }
+        if (score == null) {
+            throw new IllegalArgumentException("score must not be null");
+        }
         this.labelSmoothing = labelSmoothing;
+        this.score = score;
+    }
+
+    /** The score the loss ranks by. */
+    public ContrastiveScore score() {
+        return score;
     }
 
     /** {@code ε}. */
@@ -70,7 +100,7 @@ public final class GramLoss {
         ModalityBatches batches = ModalityBatches.of(anchor, candidates);
         requirePairedRows(batches);
         try (MemoryWorkspace ignored = Workspaces.open(WORKSPACE)) {
-            INDArray v = FastVolume.volumes(batches);
+            INDArray v = score.pairwise(batches);
             return BidirectionalCrossEntropy.paired(v, -1, temperature.tau(), labelSmoothing).loss;
         }
     }
@@ -89,8 +119,8 @@ public final class GramLoss {
         ModalityBatches batches = ModalityBatches.of(anchor, candidates);
         requirePairedRows(batches);
         try (MemoryWorkspace ignored = Workspaces.open(WORKSPACE)) {
-            VolumeTape tape = VolumeTape.record(batches);
-            INDArray v = tape.volumes();
+            ScoreTape tape = score.record(batches);
+            INDArray v = tape.scores();
             BidirectionalCrossEntropy ce = BidirectionalCrossEntropy.paired(v, -1, temperature.tau(), labelSmoothing);
             VolumeGradients grads = tape.backward(ce.gradScores1, true, true);
             INDArray volumes = v.detach();
@@ -113,10 +143,10 @@ public final class GramLoss {
         ModalityBatches anchorsVsGathered = ModalityBatches.pair(local, gathered);
         ModalityBatches gatheredVsCandidates = ModalityBatches.pair(gathered, local);
         try (MemoryWorkspace ignored = Workspaces.open(WORKSPACE)) {
-            VolumeTape tape1 = VolumeTape.record(anchorsVsGathered);
-            VolumeTape tape2 = VolumeTape.record(gatheredVsCandidates);
-            INDArray v1 = tape1.volumes();
-            INDArray v2 = tape2.volumes();
+            ScoreTape tape1 = score.record(anchorsVsGathered);
+            ScoreTape tape2 = score.record(gatheredVsCandidates);
+            INDArray v1 = tape1.scores();
+            INDArray v2 = tape2.scores();
             BidirectionalCrossEntropy ce = BidirectionalCrossEntropy.compute(v1, Transposes.transposed(v2), -1,
                     temperature.tau(), labelSmoothing, batches.offset());
             VolumeGradients grads1 = tape1.backward(ce.gradScores1, true, gatheredGradients);

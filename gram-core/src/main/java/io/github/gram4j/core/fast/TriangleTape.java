@@ -50,9 +50,14 @@ import org.nd4j.linalg.ops.transforms.Transforms;
  *
  * <p><b>Degenerate floor (area only).</b> {@code ∂area/∂S = 1/(4·area)} is 1/0 at a zero-area
  * triangle, although the area's gradient is bounded (by half the longest edge). So {@code q} is
- * floored at {@code η·|e_j|²·(|t'_i|² + |a'_j|²)} (and at the dtype's smallest normal), with
- * {@code η} = {@link VolumeTape#floor} (64 ulp(1)): above the floor the gradient is exact; below
- * it, where rounding already decides the triangle's height, it is damped towards zero. The rootless
+ * floored at {@code η·|e_j|²·(|t'_i|² + |a'_j|²)} (and at the dtype's smallest normal), that is
+ * the triangle's height {@code h} at {@code sqrt(η)·sqrt(|t'_i|² + |a'_j|²)}: above the floor the
+ * gradient is exact; below it, where rounding decides the direction of the height, it is damped
+ * towards zero. On the host path, whose forward recomputes small heights exactly, the backward's
+ * GEMMs resolve the height's direction down to a few ulps of the scale, so {@code sqrt(η)} is
+ * {@code 64 ulp(1)} (7.6e-6 in FLOAT, 1.4e-14 in DOUBLE; {@link #floor}); the ND4J-ops path
+ * keeps the GEMM-form heights, good to {@code sqrt(ulp)} of the scale, so there
+ * {@code η = 64 ulp(1)} itself, as {@link VolumeTape#floor}. The rootless
  * score's gradient is a polynomial and needs no floor. Gradients are always finite.
  *
  * <p><b>Memory.</b> The tape keeps three {@code B1 × B2} arrays ({@code |r|²}, {@code r·ê}, the
@@ -72,10 +77,12 @@ public final class TriangleTape implements ScoreTape {
     private final INDArray rr;
     private final INDArray re;
     private final INDArray scores;
+    /** Per anchor row, the candidate columns the forward recomputed directly (null: none); null off the host. */
+    private final int[][] refined;
 
     private TriangleTape(ModalityBatches batches, boolean rooted, boolean onHost, INDArray anchor, INDArray base,
             INDArray edge, double[] anchorSquares, double[] baseSquares, double[] edgeSquares, INDArray rr, INDArray re,
-            INDArray scores) {
+            INDArray scores, int[][] refined) {
         this.batches = batches;
         this.rooted = rooted;
         this.onHost = onHost;
@@ -88,6 +95,7 @@ public final class TriangleTape implements ScoreTape {
         this.rr = rr;
         this.re = re;
         this.scores = scores;
+        this.refined = refined;
     }
 
     /**
@@ -133,8 +141,9 @@ public final class TriangleTape implements ScoreTape {
         INDArray re = Nd4j.gemm(t, unitEdge, Nd4j.createUninitialized(type, new long[] {b1, b2}, 'c'), false, true, 1.0,
                 0.0);
         INDArray scores = out != null ? out : Nd4j.createUninitialized(type, new long[] {b1, b2}, 'c');
+        int[][] refined = null;
         if (onHost) {
-            epilogueOnHost(batches, tt, aa, ee, baseAlongEdge, rr, re, scores, rooted);
+            refined = epilogueOnHost(batches, tt, aa, ee, baseAlongEdge, rr, re, scores, rooted);
         } else {
             rr.muli(-2.0).addiColumnVector(column(tt, type)).addiRowVector(row(aa, type));
             Transforms.relu(rr, false);
@@ -146,7 +155,7 @@ public final class TriangleTape implements ScoreTape {
             }
             scores.muli(0.5);
         }
-        return new TriangleTape(batches, rooted, onHost, t, base, edge, tt, aa, ee, rr, re, scores);
+        return new TriangleTape(batches, rooted, onHost, t, base, edge, tt, aa, ee, rr, re, scores, refined);
     }
 
     /**
@@ -154,8 +163,10 @@ public final class TriangleTape implements ScoreTape {
      * pairs whose GEMM-form {@code h²} is below {@link #refineThreshold} of
      * {@code |t'_i|² + |a'_j|²} (where the GEMM's rounding could cost digits) are recomputed
      * directly from the input rows.
+     *
+     * @return per row, the recomputed columns (null where none)
      */
-    private static void epilogueOnHost(ModalityBatches batches, double[] tt, double[] aa, double[] ee,
+    private static int[][] epilogueOnHost(ModalityBatches batches, double[] tt, double[] aa, double[] ee,
             double[] baseAlongEdge, INDArray rr, INDArray re, INDArray scores, boolean rooted) {
         int rows = (int) rr.size(0);
         int cols = (int) rr.size(1);
@@ -167,7 +178,10 @@ public final class TriangleTape implements ScoreTape {
         HostArray anchorRows = HostArray.ofAny(batches.anchor());
         HostArray vRows = HostArray.ofAny(batches.candidate(0));
         HostArray aRows = HostArray.ofAny(batches.candidate(1));
+        int[][] refined = new int[rows][];
         HostRows.forEach(rows, () -> new double[6][Math.max(cols, dim)], (i, scratch) -> {
+            int[] columns = null;
+            int count = 0;
             double[] x = scratch[0];
             double[] y = scratch[1];
             double[] out = scratch[2];
@@ -207,6 +221,10 @@ public final class TriangleTape implements ScoreTape {
                     }
                     squaredDistance = rr2;
                     along = rdote / Math.sqrt(edge2);
+                    if (columns == null || count == columns.length) {
+                        columns = java.util.Arrays.copyOf(columns == null ? new int[0] : columns, Math.max(4, 2 * count));
+                    }
+                    columns[count++] = j;
                 }
                 double four = edge2 * height2;
                 out[j] = rooted ? 0.5 * Math.sqrt(four) : 0.5 * four;
@@ -216,7 +234,9 @@ public final class TriangleTape implements ScoreTape {
             p.write(i * cols, x, cols);
             q.write(i * cols, y, cols);
             s.write(i * cols, out, cols);
+            refined[i] = columns == null ? null : java.util.Arrays.copyOf(columns, count);
         });
+        return refined;
     }
 
     /**
@@ -265,6 +285,9 @@ public final class TriangleTape implements ScoreTape {
             anchorGrad = anchor.mulColumnVector(column(rowSums1, type));
             Nd4j.gemm(c1, base, anchorGrad, false, false, -1.0, 1.0);
             Nd4j.gemm(c2, edge, anchorGrad, false, false, -1.0, 1.0);
+            if (refined != null) {
+                addRefinedAnchorTerms(upstream, anchorGrad);
+            }
         }
         List<INDArray> candidateGrads = List.of();
         if (candidateGradients) {
@@ -284,6 +307,9 @@ public final class TriangleTape implements ScoreTape {
             INDArray gradA = Nd4j.gemm(c1, anchor, h2, true, false, -1.0, 1.0)
                     .addi(base.mulColumnVector(column(baseWeightA, type)))
                     .addi(edge.mulColumnVector(column(edgeWeightA, type)));
+            if (refined != null) {
+                addRefinedCandidateTerms(upstream, gradV, gradA);
+            }
             candidateGrads = List.of(gradV, gradA);
         }
         return new VolumeGradients(anchorGrad, candidateGrads);
@@ -297,7 +323,7 @@ public final class TriangleTape implements ScoreTape {
      */
     private void pairTerms(INDArray g, INDArray c1, INDArray c2, double[] rowSums1, double[][] columnSums) {
         DataType type = batches.dataType();
-        double eta = VolumeTape.floor(type);
+        double eta = floor(type, onHost);
         double tiny = type == DataType.DOUBLE ? Double.MIN_NORMAL : Float.MIN_NORMAL;
         int rows = (int) g.size(0);
         int cols = (int) g.size(1);
@@ -336,6 +362,7 @@ public final class TriangleTape implements ScoreTape {
             final double[] x = new double[cols];
             final double[] y = new double[cols];
             final double[][] sums = new double[3][cols];
+            final boolean[] skip = new boolean[cols];
         }
         List<Scratch> partials = HostRows.forEachCollecting(rows, Scratch::new, (i, s) -> {
             gHost.read(i * cols, s.g, cols);
@@ -345,7 +372,20 @@ public final class TriangleTape implements ScoreTape {
                 areaHost.read(i * cols, s.area, cols);
             }
             double rowSum = 0;
+            int[] exact = refined == null ? null : refined[i];
+            if (exact != null) {
+                for (int j : exact) {
+                    s.skip[j] = true;
+                }
+            }
             for (int j = 0; j < cols; j++) {
+                if (s.skip[j]) {
+                    // a recomputed pair: its exact terms are added by addRefined…Terms, not through the GEMMs
+                    s.skip[j] = false;
+                    s.x[j] = 0;
+                    s.y[j] = 0;
+                    continue;
+                }
                 double gamma = s.g[j];
                 if (rooted) {
                     double floor = Math.max(eta * edgeSquares[j] * (anchorSquares[i] + baseSquares[j]), tiny);
@@ -371,6 +411,152 @@ public final class TriangleTape implements ScoreTape {
                 }
             }
         }
+    }
+
+    /** {@code γ_ij = ∂L/∂q_ij · 2}: {@code g} for the rootless score, {@code g / (2·max(2·area, sqrt(floor)))} for the area. */
+    private double gamma(int i, int j, double g, double area, double eta, double tiny) {
+        if (!rooted) {
+            return g;
+        }
+        double floor = Math.max(eta * edgeSquares[j] * (anchorSquares[i] + baseSquares[j]), tiny);
+        return g / (2 * Math.max(2 * area, Math.sqrt(floor)));
+    }
+
+    /**
+     * Adds {@code Σ_j γ_ij (|e_j|² r_ij − (r_ij·e_j) e_j)} over the recomputed pairs of each anchor
+     * row to {@code anchorGrad}, with {@code r} and {@code e} taken directly from the input rows in
+     * double (the GEMM form would resolve the small heights of these pairs only to a few ulps of
+     * the scale).
+     */
+    private void addRefinedAnchorTerms(INDArray g, INDArray anchorGrad) {
+        int rows = (int) batches.anchorRows();
+        int cols = (int) batches.candidateRows();
+        int dim = (int) batches.dim();
+        DataType type = batches.dataType();
+        double eta = floor(type, onHost);
+        double tiny = type == DataType.DOUBLE ? Double.MIN_NORMAL : Float.MIN_NORMAL;
+        HostArray gHost = HostArray.of(g);
+        HostArray areaHost = HostArray.of(scores);
+        HostArray tRows = HostArray.ofAny(batches.anchor());
+        HostArray vRows = HostArray.ofAny(batches.candidate(0));
+        HostArray aRows = HostArray.ofAny(batches.candidate(1));
+        double[][] extra = new double[rows][];
+        HostRows.forEach(rows, () -> new double[5][dim], (i, w) -> {
+            if (refined[i] == null) {
+                return;
+            }
+            double[] acc = new double[dim];
+            tRows.read(i * dim, w[0], dim);
+            for (int j : refined[i]) {
+                vRows.read(j * dim, w[1], dim);
+                aRows.read(j * dim, w[2], dim);
+                PairVectors pv = PairVectors.of(w[0], w[1], w[2], w[3], w[4]);
+                double gamma = gamma(i, j, gHost.get(i * cols + j), areaHost.get(i * cols + j), eta, tiny);
+                for (int c = 0; c < dim; c++) {
+                    acc[c] += gamma * (pv.ee * w[3][c] - pv.re * w[4][c]);
+                }
+            }
+            extra[i] = acc;
+        });
+        anchorGrad.addi(Nd4j.create(fill(extra, dim)).castTo(type));
+    }
+
+    /**
+     * Adds the recomputed pairs' exact terms to the candidate gradients:
+     * {@code ∂v_j += Σ_i γ (|r|² e − (r·e) r)} and {@code ∂a_j += −Σ_i γ ((|e|² − r·e) r + (|r|² − r·e) e)}.
+     */
+    private void addRefinedCandidateTerms(INDArray g, INDArray gradV, INDArray gradA) {
+        int rows = (int) batches.anchorRows();
+        int cols = (int) batches.candidateRows();
+        int dim = (int) batches.dim();
+        DataType type = batches.dataType();
+        double eta = floor(type, onHost);
+        double tiny = type == DataType.DOUBLE ? Double.MIN_NORMAL : Float.MIN_NORMAL;
+        int[] counts = new int[cols];
+        for (int[] row : refined) {
+            if (row != null) {
+                for (int j : row) {
+                    counts[j]++;
+                }
+            }
+        }
+        int[][] byColumn = new int[cols][];
+        for (int j = 0; j < cols; j++) {
+            byColumn[j] = counts[j] == 0 ? null : new int[counts[j]];
+            counts[j] = 0;
+        }
+        for (int i = 0; i < rows; i++) {
+            if (refined[i] != null) {
+                for (int j : refined[i]) {
+                    byColumn[j][counts[j]++] = i;
+                }
+            }
+        }
+        HostArray gHost = HostArray.of(g);
+        HostArray areaHost = HostArray.of(scores);
+        HostArray tRows = HostArray.ofAny(batches.anchor());
+        HostArray vRows = HostArray.ofAny(batches.candidate(0));
+        HostArray aRows = HostArray.ofAny(batches.candidate(1));
+        double[][] extraV = new double[cols][];
+        double[][] extraA = new double[cols][];
+        HostRows.forEach(cols, () -> new double[5][dim], (j, w) -> {
+            if (byColumn[j] == null) {
+                return;
+            }
+            double[] accV = new double[dim];
+            double[] accA = new double[dim];
+            vRows.read(j * dim, w[1], dim);
+            aRows.read(j * dim, w[2], dim);
+            for (int i : byColumn[j]) {
+                tRows.read(i * dim, w[0], dim);
+                PairVectors pv = PairVectors.of(w[0], w[1], w[2], w[3], w[4]);
+                double gamma = gamma(i, j, gHost.get(i * cols + j), areaHost.get(i * cols + j), eta, tiny);
+                for (int c = 0; c < dim; c++) {
+                    double r = w[3][c];
+                    double e = w[4][c];
+                    double dv = gamma * (pv.rr * e - pv.re * r);
+                    double dt = gamma * (pv.ee * r - pv.re * e);
+                    accV[c] += dv;
+                    accA[c] -= dv + dt;
+                }
+            }
+            extraV[j] = accV;
+            extraA[j] = accA;
+        });
+        gradV.addi(Nd4j.create(fill(extraV, dim)).castTo(type));
+        gradA.addi(Nd4j.create(fill(extraA, dim)).castTo(type));
+    }
+
+    /** {@code r = t − a}, {@code e = v − a} (written into {@code r}, {@code e}) and their dot products. */
+    private record PairVectors(double rr, double re, double ee) {
+        static PairVectors of(double[] t, double[] v, double[] a, double[] r, double[] e) {
+            double rr = 0;
+            double re = 0;
+            double ee = 0;
+            for (int c = 0; c < t.length; c++) {
+                r[c] = t[c] - a[c];
+                e[c] = v[c] - a[c];
+                rr += r[c] * r[c];
+                re += r[c] * e[c];
+                ee += e[c] * e[c];
+            }
+            return new PairVectors(rr, re, ee);
+        }
+    }
+
+    private static double[][] fill(double[][] rows, int dim) {
+        for (int n = 0; n < rows.length; n++) {
+            if (rows[n] == null) {
+                rows[n] = new double[dim];
+            }
+        }
+        return rows;
+    }
+
+    /** {@code η} of the area's gradient floor (see the class comment). */
+    static double floor(DataType type, boolean onHost) {
+        double eta = VolumeTape.floor(type);
+        return onHost ? eta * eta : eta;
     }
 
     /**
