@@ -20,6 +20,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.Callable;
 
+import io.github.gram4j.core.ContrastiveScore;
 import io.github.gram4j.core.GramVolumes;
 import io.github.gram4j.core.ModalityBatches;
 import io.github.gram4j.core.VolumeMethod;
@@ -101,13 +102,17 @@ public final class EvalCommand implements Callable<Integer> {
 
     @Option(names = "--score", defaultValue = "volume", converter = ScoreConverter.class, paramLabel = "SCORE",
             description = "volume (default): GRAM volume of (A_i, X1_j, ..., XK_j), lower is better."
-                    + " cosine: cosine similarity of A_i and X1_j, higher is better.")
+                    + " cosine: cosine similarity of A_i and X1_j, higher is better."
+                    + " triangle: TRIANGLE's score (|u|^2|w|^2 - (u.w)^2)/2 of the triangle (A_i, X1_j, X2_j),"
+                    + " triangle-area: its area sqrt(...)/2; both need exactly two --inputs, lower is better.")
     Score score;
 
     /** The score matrix to rank by. */
     enum Score {
         VOLUME(ScoreOrder.LOWER_IS_BETTER),
-        COSINE(ScoreOrder.HIGHER_IS_BETTER);
+        COSINE(ScoreOrder.HIGHER_IS_BETTER),
+        TRIANGLE(ScoreOrder.LOWER_IS_BETTER),
+        TRIANGLE_AREA(ScoreOrder.LOWER_IS_BETTER);
 
         final ScoreOrder order;
 
@@ -135,8 +140,17 @@ public final class EvalCommand implements Callable<Integer> {
         long[][] ids = anchorIds == null ? identityIds(b1, b2, anchorName, names.get(0))
                 : fileIds(b1, b2, anchorName, names.get(0));
 
-        INDArray scores = score == Score.VOLUME ? GramVolumes.pairwise(VolumeMethod.FAST, batches)
-                : cosine(batches, anchorName, names.get(0));
+        INDArray scores;
+        try {
+            scores = switch (score) {
+                case VOLUME -> GramVolumes.pairwise(VolumeMethod.FAST, batches);
+                case COSINE -> cosine(batches, anchorName, names.get(0));
+                case TRIANGLE -> ContrastiveScore.TRIANGLE.pairwise(batches);
+                case TRIANGLE_AREA -> ContrastiveScore.TRIANGLE_AREA.pairwise(batches);
+            };
+        } catch (IllegalArgumentException e) {
+            throw new BadInputException(e.getMessage(), e);
+        }
         RetrievalMetrics metrics;
         try {
             metrics = RetrievalMetrics.compute(scores, score.order, ids[0], ids[1]);
@@ -170,6 +184,8 @@ public final class EvalCommand implements Callable<Integer> {
         if (candidateIds != null && candidateIds.toString().isEmpty()) {
             throw new ParameterException(spec.commandLine(), "--candidate-ids: empty file name");
         }
+        ScoreOption.checkModalities(spec.commandLine(), score == Score.TRIANGLE ? "triangle" : "triangle-area",
+                score == Score.TRIANGLE || score == Score.TRIANGLE_AREA, inputs);
         if (score == Score.COSINE && inputs.size() != 1) {
             throw new ParameterException(spec.commandLine(), "--score cosine compares the anchor with exactly one"
                     + " --inputs file, got " + inputs.size() + " ("
@@ -361,8 +377,13 @@ public final class EvalCommand implements Callable<Integer> {
                     return Score.VOLUME;
                 case "cosine":
                     return Score.COSINE;
+                case "triangle":
+                    return Score.TRIANGLE;
+                case "triangle-area":
+                    return Score.TRIANGLE_AREA;
                 default:
-                    throw new TypeConversionException("expected volume or cosine, got '" + value + "'");
+                    throw new TypeConversionException("expected volume, cosine, triangle or triangle-area, got '"
+                            + value + "'");
             }
         }
     }

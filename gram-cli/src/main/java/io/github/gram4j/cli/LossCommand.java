@@ -16,6 +16,7 @@ import java.util.concurrent.Callable;
 import java.util.stream.Stream;
 
 import io.github.gram4j.loss.GatheredBatches;
+import io.github.gram4j.core.ContrastiveScore;
 import io.github.gram4j.loss.GramLoss;
 import io.github.gram4j.loss.LossResult;
 import io.github.gram4j.loss.Temperature;
@@ -47,7 +48,8 @@ import picocli.CommandLine.Spec;
         description = "L = (CE(-V1/tau, t; eps) + CE(-V2^T/tau, t; eps)) / 2 with V1 = vol(anchors, candidates),"
                 + " V2 = vol(gathered anchors, local candidates) (on one process V1 = V2 = V), targets"
                 + " t_i = offset + i, cross-entropy with label smoothing eps. Writes the loss, dL/dtau and"
-                + " the gradient of every input to --out-dir.",
+                + " the gradient of every input to --out-dir. --score triangle|triangle-area uses TRIANGLE's"
+                + " scores of (A_i, X1_j, X2_j) in place of V (TRIANGLE's training loss).",
         descriptionHeading = "%n",
         optionListHeading = "%nOptions:%n")
 public final class LossCommand implements Callable<Integer> {
@@ -72,6 +74,10 @@ public final class LossCommand implements Callable<Integer> {
     @Option(names = "--label-smoothing", defaultValue = "0.1", paramLabel = "EPS",
             description = "Label smoothing in [0, 1] (default 0.1, GRAM's).")
     double labelSmoothing;
+
+    @Option(names = "--score", defaultValue = "volume", converter = ScoreOption.Converter.class, paramLabel = "SCORE",
+            description = ScoreOption.DESCRIPTION)
+    ContrastiveScore score;
 
     @Option(names = "--dtype", converter = EmbeddingFiles.DtypeConverter.class, paramLabel = "DTYPE",
             description = "float32 or float64: cast all inputs to it first. Default: the anchor's dtype,"
@@ -111,10 +117,11 @@ public final class LossCommand implements Callable<Integer> {
         if (!(labelSmoothing >= 0 && labelSmoothing <= 1)) {
             throw new ParameterException(spec.commandLine(), "--label-smoothing must be in [0, 1], got " + labelSmoothing);
         }
+        ScoreOption.checkModalities(spec.commandLine(), score.cliName(), score.needsThreeModalities(), inputs);
         Path target = checkOutputDirectory(outDir);
 
         EmbeddingFiles local = EmbeddingFiles.read(anchor, inputs, dtype);
-        GramLoss loss = new GramLoss(labelSmoothing);
+        GramLoss loss = new GramLoss(labelSmoothing, score);
         Temperature tau = Temperature.of(temperature);
         LossResult result;
         try {

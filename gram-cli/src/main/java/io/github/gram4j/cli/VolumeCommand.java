@@ -5,6 +5,7 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.Callable;
 
+import io.github.gram4j.core.ContrastiveScore;
 import io.github.gram4j.core.GramVolumes;
 import io.github.gram4j.core.ModalityBatches;
 import io.github.gram4j.core.VolumeMethod;
@@ -34,7 +35,8 @@ import picocli.CommandLine.TypeConversionException;
                 + " and writes V (B1 x B2) with V[i][j] = vol(A_i, X1_j, ..., XK_j) = sqrt(|det G|), G the"
                 + " Gram matrix of those k = K + 1 vectors. Inputs are 2-D float32 or float64 .npy files"
                 + " (numpy.save, C or Fortran order); V is written in the computation dtype."
-                + " Nothing is printed on success.",
+                + " Nothing is printed on success. With --score triangle or triangle-area, V holds TRIANGLE"
+                + " scores of (A_i, X1_j, X2_j) instead.",
         descriptionHeading = "%n",
         optionListHeading = "%nOptions:%n")
 public final class VolumeCommand implements Callable<Integer> {
@@ -59,6 +61,10 @@ public final class VolumeCommand implements Callable<Integer> {
             description = "fast (default) or reference (the seed's Gram-tensor determinants; small inputs).")
     VolumeMethod method;
 
+    @Option(names = "--score", defaultValue = "volume", converter = ScoreOption.Converter.class, paramLabel = "SCORE",
+            description = ScoreOption.DESCRIPTION)
+    ContrastiveScore score;
+
     @Option(names = "--dtype", converter = EmbeddingFiles.DtypeConverter.class, paramLabel = "DTYPE",
             description = "float32 or float64: cast all inputs to it first. Default: the anchor's dtype,"
                     + " and every input must have it.")
@@ -75,6 +81,10 @@ public final class VolumeCommand implements Callable<Integer> {
                         + String.join(",", inputs.stream().map(Path::toString).toList()) + "'");
             }
         }
+        ScoreOption.checkModalities(spec.commandLine(), score.cliName(), score.needsThreeModalities(), inputs);
+        if (score != ContrastiveScore.GRAM_VOLUME && method == VolumeMethod.REFERENCE) {
+            throw new ParameterException(spec.commandLine(), "--method reference applies to --score volume only");
+        }
         Path target = NpyFiles.checkOutput(out, "--out");
 
         EmbeddingFiles files = EmbeddingFiles.read(anchor, inputs, dtype);
@@ -83,7 +93,7 @@ public final class VolumeCommand implements Callable<Integer> {
         try {
             ModalityBatches batches = ModalityBatches.named(files.anchorName(), files.anchor(), files.names(),
                     files.candidates());
-            v = GramVolumes.pairwise(method, batches);
+            v = score == ContrastiveScore.GRAM_VOLUME ? GramVolumes.pairwise(method, batches) : score.pairwise(batches);
         } catch (IllegalArgumentException e) {
             // gram-core's documented contract: bad input, with the file names in the message
             throw new BadInputException(e.getMessage(), e);
