@@ -40,7 +40,6 @@ that loses digits).
 
 import math
 import sys
-import zlib
 from fractions import Fraction
 from pathlib import Path
 
@@ -48,7 +47,10 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-sys.dont_write_bytecode = True
+sys.dont_write_bytecode = True  # importing the other generators must not leave reference/__pycache__
+
+from generate_fixtures import as_f64, gen_for, l2n, randn  # noqa: E402  (input conventions)
+from generate_loss_fixtures import clean, leaf, save, tag, two_way_ce  # noqa: E402  (output conventions)
 
 REPO = Path(__file__).resolve().parent.parent
 SCORES = REPO / "gram-core" / "src" / "test" / "resources" / "fixtures" / "triangle"
@@ -117,24 +119,6 @@ def exact_q(t, v, a):
 # Inputs.
 # ---------------------------------------------------------------------------
 
-def gen_for(name):
-    return torch.Generator().manual_seed(zlib.crc32(name.encode("ascii")))
-
-
-def randn(g, *shape):
-    return torch.randn(*shape, generator=g, dtype=torch.float32)
-
-
-def l2n(x):
-    return x / torch.linalg.vector_norm(x, dim=-1, keepdim=True)
-
-
-def as_f64(x):
-    a = x.detach().cpu().numpy()
-    assert a.dtype == np.float32
-    return np.ascontiguousarray(a.astype("<f8"))
-
-
 def regular(g, b1, b2, d, normalized):
     t, v, a = randn(g, b1, d), randn(g, b2, d), randn(g, b2, d)
     return [l2n(x) for x in (t, v, a)] if normalized else [t, v, a]
@@ -162,29 +146,6 @@ def offset(g, b, d, delta):
 # ---------------------------------------------------------------------------
 # Output.
 # ---------------------------------------------------------------------------
-
-def save(out, name, part, arr):
-    arr = np.asarray(arr)
-    if arr.dtype.kind == "f":
-        arr = arr.astype("<f8")
-        assert np.all(np.isfinite(arr)), f"{name}.{part}: non-finite values"
-    else:
-        arr = arr.astype("<i8")
-    arr = np.ascontiguousarray(arr)
-    assert arr.ndim in (1, 2)
-    np.save(out / f"{name}.{part}.npy", arr, allow_pickle=False)
-
-
-def clean(out):
-    out.mkdir(parents=True, exist_ok=True)
-    for p in out.iterdir():
-        if p.is_file() and (p.suffix == ".npy" or p.name == "index.tsv"):
-            p.unlink()
-
-
-def tag(x):
-    return repr(float(x)).replace(".", "p").rstrip("0").rstrip("p") if x != 1.0 else "1"
-
 
 def rel_err(x, truth):
     return float(np.max(np.abs(x - truth)) / max(np.max(np.abs(truth)), 1e-300))
@@ -237,14 +198,6 @@ def write_scores():
 # Loss fixtures (float64 autograd through the reference formula).
 # ---------------------------------------------------------------------------
 
-def two_way_ce(logits1, logits2t, targets, eps):
-    loss = (F.cross_entropy(logits1, targets, label_smoothing=eps)
-            + F.cross_entropy(logits2t, targets, label_smoothing=eps)) / 2
-    r1 = F.cross_entropy(logits1, targets, label_smoothing=eps, reduction="none")
-    r2 = F.cross_entropy(logits2t, targets, label_smoothing=eps, reduction="none")
-    return loss, r1, r2
-
-
 def hard_negatives(logits, offset):
     """softmax(-area / tau) + 1e-4 with the positives zeroed (model/triangle.py), no gradient."""
     with torch.no_grad():
@@ -252,10 +205,6 @@ def hard_negatives(logits, offset):
         bs = w.shape[0]
         w[:, offset:offset + bs].fill_diagonal_(0)
     return w
-
-
-def leaf(a64):
-    return torch.from_numpy(a64.copy()).requires_grad_(True)
 
 
 def loss_case(out, lines, name, score, xs64, tau, eps, note, gathered=None, logit_scale=None):

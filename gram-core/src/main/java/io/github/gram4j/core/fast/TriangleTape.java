@@ -179,7 +179,8 @@ public final class TriangleTape implements ScoreTape {
         HostArray vRows = HostArray.ofAny(batches.candidate(0));
         HostArray aRows = HostArray.ofAny(batches.candidate(1));
         int[][] refined = new int[rows][];
-        HostRows.forEach(rows, () -> new double[6][Math.max(cols, dim)], (i, scratch) -> {
+        HostRows.forEach(rows, () -> new double[][] {new double[cols], new double[cols], new double[cols],
+            new double[dim], new double[dim], new double[dim], new double[dim], new double[dim]}, (i, scratch) -> {
             int[] columns = null;
             int count = 0;
             double[] x = scratch[0];
@@ -188,6 +189,8 @@ public final class TriangleTape implements ScoreTape {
             double[] t = scratch[3];
             double[] v = scratch[4];
             double[] a = scratch[5];
+            double[] r = scratch[6];
+            double[] e = scratch[7];
             boolean anchorRead = false;
             p.read(i * cols, x, cols);
             q.read(i * cols, y, cols);
@@ -203,24 +206,16 @@ public final class TriangleTape implements ScoreTape {
                     }
                     vRows.read(j * dim, v, dim);
                     aRows.read(j * dim, a, dim);
-                    double rr2 = 0;
-                    double rdote = 0;
-                    edge2 = 0;
-                    for (int c = 0; c < dim; c++) {
-                        double r = t[c] - a[c];
-                        double e = v[c] - a[c];
-                        rr2 += r * r;
-                        rdote += r * e;
-                        edge2 += e * e;
-                    }
-                    double unit = rdote / edge2;
+                    PairVectors pair = PairVectors.of(t, v, a, r, e);
+                    double unit = pair.re / pair.ee;
                     height2 = 0;
                     for (int c = 0; c < dim; c++) {
-                        double residual = (t[c] - a[c]) - unit * (v[c] - a[c]);
+                        double residual = r[c] - unit * e[c];
                         height2 += residual * residual;
                     }
-                    squaredDistance = rr2;
-                    along = rdote / Math.sqrt(edge2);
+                    edge2 = pair.ee;
+                    squaredDistance = pair.rr;
+                    along = pair.re / Math.sqrt(edge2);
                     if (columns == null || count == columns.length) {
                         columns = java.util.Arrays.copyOf(columns == null ? new int[0] : columns, Math.max(4, 2 * count));
                     }
@@ -236,7 +231,12 @@ public final class TriangleTape implements ScoreTape {
             s.write(i * cols, out, cols);
             refined[i] = columns == null ? null : java.util.Arrays.copyOf(columns, count);
         });
-        return refined;
+        for (int[] row : refined) {
+            if (row != null) {
+                return refined;
+            }
+        }
+        return null;
     }
 
     /**
@@ -257,6 +257,15 @@ public final class TriangleTape implements ScoreTape {
     @Override
     public ModalityBatches batches() {
         return batches;
+    }
+
+    /** How many pairs the forward recomputed from the rows (0 off the host). */
+    int refinedPairCount() {
+        int count = 0;
+        for (int n = 0; refined != null && n < refined.length; n++) {
+            count += refined[n] == null ? 0 : refined[n].length;
+        }
+        return count;
     }
 
     /** Whether the scores are the geometric area ({@code sqrt(q)/2}) rather than {@code q/2}. */
@@ -458,7 +467,7 @@ public final class TriangleTape implements ScoreTape {
             }
             extra[i] = acc;
         });
-        anchorGrad.addi(Nd4j.create(fill(extra, dim)).castTo(type));
+        addRows(anchorGrad, extra);
     }
 
     /**
@@ -523,8 +532,8 @@ public final class TriangleTape implements ScoreTape {
             extraV[j] = accV;
             extraA[j] = accA;
         });
-        gradV.addi(Nd4j.create(fill(extraV, dim)).castTo(type));
-        gradA.addi(Nd4j.create(fill(extraA, dim)).castTo(type));
+        addRows(gradV, extraV);
+        addRows(gradA, extraA);
     }
 
     /** {@code r = t − a}, {@code e = v − a} (written into {@code r}, {@code e}) and their dot products. */
@@ -544,13 +553,24 @@ public final class TriangleTape implements ScoreTape {
         }
     }
 
-    private static double[][] fill(double[][] rows, int dim) {
+    /** {@code target[n] += rows[n]} for the rows that are not null (only those are touched). */
+    private static void addRows(INDArray target, double[][] rows) {
+        int dim = (int) target.size(1);
+        INDArray contiguous = target.ordering() == 'c' && target.elementWiseStride() == 1 ? target : target.dup('c');
+        HostArray host = HostArray.of(contiguous);
+        double[] row = new double[dim];
         for (int n = 0; n < rows.length; n++) {
-            if (rows[n] == null) {
-                rows[n] = new double[dim];
+            if (rows[n] != null) {
+                host.read(n * dim, row, dim);
+                for (int c = 0; c < dim; c++) {
+                    row[c] += rows[n][c];
+                }
+                host.write(n * dim, row, dim);
             }
         }
-        return rows;
+        if (contiguous != target) {
+            target.assign(contiguous);
+        }
     }
 
     /** {@code η} of the area's gradient floor (see the class comment). */
