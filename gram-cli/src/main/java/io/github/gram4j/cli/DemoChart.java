@@ -16,6 +16,7 @@ final class DemoChart {
 
     private static final Color GRAM = new Color(31, 119, 180);
     private static final Color COSINE = new Color(214, 39, 40);
+    private static final Color TRIANGLE = new Color(44, 160, 44);
 
     private DemoChart() {
     }
@@ -50,12 +51,12 @@ final class DemoChart {
             chart.getStyler().setXAxisMax(lastStep);
             chart.getStyler().setXAxisDecimalPattern("#");
         }
-        for (String method : List.of("GRAM", "cosine")) {
+        for (String method : List.of("GRAM", "cosine", "TRIANGLE")) {
             List<DemoCommand.StepRecord> rows = records.stream().filter(r -> r.method().equals(method)).toList();
             if (rows.isEmpty()) {
                 continue;
             }
-            Color color = method.equals("GRAM") ? GRAM : COSINE;
+            Color color = method.equals("GRAM") ? GRAM : method.equals("cosine") ? COSINE : TRIANGLE;
             double[][] smoothed = windowMeans(rows, Math.max(1, rows.size() / 60));
             XYSeries l = loss.addSeries(method, smoothed[0], smoothed[1]);
             l.setMarker(SeriesMarkers.NONE);

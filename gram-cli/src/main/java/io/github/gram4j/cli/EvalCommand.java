@@ -19,6 +19,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.Callable;
 
+import io.github.gram4j.core.ContrastiveScore;
 import io.github.gram4j.core.GramVolumes;
 import io.github.gram4j.core.ModalityBatches;
 import io.github.gram4j.core.VolumeMethod;
@@ -31,6 +32,8 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.ITypeConverter;
+import picocli.CommandLine.TypeConversionException;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -93,25 +96,48 @@ public final class EvalCommand implements Callable<Integer> {
                     + " anchor row i pairs with candidate row i (B1 must equal B2).")
     Path candidateIds;
 
-    @Option(names = "--score", defaultValue = "volume", paramLabel = "SCORE",
+    @Option(names = "--score", defaultValue = "volume", converter = ScoreConverter.class, paramLabel = "SCORE",
             description = "volume (default): GRAM volume of (A_i, X1_j, ..., XK_j), lower is better."
-                    + " cosine: cosine similarity of A_i and X1_j, higher is better.")
+                    + " cosine: cosine similarity of A_i and X1_j, higher is better."
+                    + " triangle: TRIANGLE's score (|u|^2|w|^2 - (u.w)^2)/2 of the triangle (A_i, X1_j, X2_j),"
+                    + " triangle-area: its area sqrt(...)/2; both need exactly two --inputs, lower is better.")
     Score score;
 
     /** The score matrix to rank by. */
     enum Score {
-        VOLUME(ScoreOrder.LOWER_IS_BETTER),
-        COSINE(ScoreOrder.HIGHER_IS_BETTER);
+        VOLUME("volume", ScoreOrder.LOWER_IS_BETTER),
+        COSINE("cosine", ScoreOrder.HIGHER_IS_BETTER),
+        TRIANGLE("triangle", ScoreOrder.LOWER_IS_BETTER),
+        TRIANGLE_AREA("triangle-area", ScoreOrder.LOWER_IS_BETTER);
 
+        final String cliName;
         final ScoreOrder order;
 
-        Score(ScoreOrder order) {
+        Score(String cliName, ScoreOrder order) {
+            this.cliName = cliName;
             this.order = order;
+        }
+
+        boolean isTriangle() {
+            return this == TRIANGLE || this == TRIANGLE_AREA;
         }
 
         @Override
         public String toString() {
-            return name().toLowerCase(java.util.Locale.ROOT);
+            return cliName;
+        }
+    }
+
+    /** {@code volume} | {@code cosine} | {@code triangle} | {@code triangle-area}, any case. */
+    static final class ScoreConverter implements ITypeConverter<Score> {
+        @Override
+        public Score convert(String value) {
+            for (Score s : Score.values()) {
+                if (s.cliName.equalsIgnoreCase(value.strip())) {
+                    return s;
+                }
+            }
+            throw new TypeConversionException("expected volume, cosine, triangle or triangle-area, got '" + value + "'");
         }
     }
 
@@ -137,8 +163,17 @@ public final class EvalCommand implements Callable<Integer> {
         long[][] ids = anchorIds == null ? identityIds(b1, b2, anchorName, names.get(0))
                 : fileIds(b1, b2, anchorName, names.get(0));
 
-        INDArray scores = score == Score.VOLUME ? GramVolumes.pairwise(VolumeMethod.FAST, batches)
-                : cosine(batches, anchorName, names.get(0));
+        INDArray scores;
+        try {
+            scores = switch (score) {
+                case VOLUME -> GramVolumes.pairwise(VolumeMethod.FAST, batches);
+                case COSINE -> cosine(batches, anchorName, names.get(0));
+                case TRIANGLE -> ContrastiveScore.TRIANGLE.pairwise(batches);
+                case TRIANGLE_AREA -> ContrastiveScore.TRIANGLE_AREA.pairwise(batches);
+            };
+        } catch (IllegalArgumentException e) {
+            throw new BadInputException(e.getMessage(), e);
+        }
         RetrievalMetrics metrics;
         try {
             metrics = RetrievalMetrics.compute(scores, score.order, ids[0], ids[1]);
@@ -171,6 +206,7 @@ public final class EvalCommand implements Callable<Integer> {
         if (candidateIds != null && candidateIds.toString().isEmpty()) {
             throw new ParameterException(spec.commandLine(), "--candidate-ids: empty file name");
         }
+        ScoreOption.checkModalities(spec.commandLine(), score.cliName, score.isTriangle(), inputs);
         if (score == Score.COSINE && inputs.size() != 1) {
             throw new ParameterException(spec.commandLine(), "--score cosine compares the anchor with exactly one"
                     + " --inputs file, got " + inputs.size() + " ("

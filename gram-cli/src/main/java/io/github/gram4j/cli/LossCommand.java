@@ -11,6 +11,7 @@ import java.util.regex.Pattern;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.github.gram4j.core.ContrastiveScore;
 import io.github.gram4j.core.ModalityBatches;
 import io.github.gram4j.loss.GatheredBatches;
 import io.github.gram4j.loss.GramLoss;
@@ -43,7 +44,8 @@ import picocli.CommandLine.Spec;
         description = "L = (CE(-V1/tau, t; eps) + CE(-V2^T/tau, t; eps)) / 2 with V1 = vol(anchors, candidates),"
                 + " V2 = vol(gathered anchors, local candidates) (on one process V1 = V2 = V), targets"
                 + " t_i = offset + i, cross-entropy with label smoothing eps. Writes the loss, dL/dtau and"
-                + " the gradient of every input to --out-dir.",
+                + " the gradient of every input to --out-dir. --score triangle|triangle-area uses TRIANGLE's"
+                + " scores of (A_i, X1_j, X2_j) in place of V (TRIANGLE's training loss).",
         descriptionHeading = "%n",
         optionListHeading = "%nOptions:%n")
 public final class LossCommand implements Callable<Integer> {
@@ -68,6 +70,10 @@ public final class LossCommand implements Callable<Integer> {
     @Option(names = "--label-smoothing", defaultValue = "0.1", paramLabel = "EPS",
             description = "Label smoothing in [0, 1] (default 0.1, GRAM's).")
     double labelSmoothing;
+
+    @Option(names = "--score", defaultValue = "volume", converter = ScoreOption.Converter.class, paramLabel = "SCORE",
+            description = ScoreOption.DESCRIPTION)
+    ContrastiveScore score;
 
     @Option(names = "--gathered-anchor", paramLabel = "GA.npy",
             description = "Gathered form: the anchors of all ranks, N x d.")
@@ -107,6 +113,7 @@ public final class LossCommand implements Callable<Integer> {
         if (!(labelSmoothing >= 0 && labelSmoothing <= 1)) {
             throw new ParameterException(spec.commandLine(), "--label-smoothing must be in [0, 1], got " + labelSmoothing);
         }
+        ScoreOption.checkModalities(spec.commandLine(), score.cliName(), score.needsThreeModalities(), inputs);
 
         EmbeddingFiles.Headers local = files.headers();
         EmbeddingFiles.Headers all = gathered ? EmbeddingFiles.headers(gatheredAnchor, gatheredFiles, files.dataType())
@@ -168,7 +175,7 @@ public final class LossCommand implements Callable<Integer> {
             throw new BadInputException(local.names().get(0) + " has " + l.candidateRows() + " rows but the anchor "
                     + local.anchorName() + " has " + l.anchorRows() + "; the loss pairs anchor row i with candidate row i");
         }
-        GramLoss loss = new GramLoss(labelSmoothing);
+        GramLoss loss = new GramLoss(labelSmoothing, score);
         Temperature tau = Temperature.of(temperature);
         try {
             if (all == null) {

@@ -2,13 +2,17 @@ package io.github.gram4j.cli;
 
 import java.util.concurrent.Callable;
 
+import io.github.gram4j.core.ContrastiveScore;
 import io.github.gram4j.core.GramVolumes;
 import io.github.gram4j.core.ModalityBatches;
 import io.github.gram4j.core.VolumeMethod;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
 
 /**
  * {@code gram volume}: the pairwise GRAM volume matrix of {@code .npy} embedding batches,
@@ -28,10 +32,14 @@ import picocli.CommandLine.Option;
                 + " and writes V (B1 x B2) with V[i][j] = vol(A_i, X1_j, ..., XK_j) = sqrt(|det G|), G the"
                 + " Gram matrix of those k = K + 1 vectors. Inputs are 2-D float32 or float64 .npy files"
                 + " (numpy.save, C or Fortran order); V is written in the computation dtype."
-                + " Nothing is printed on success.",
+                + " Nothing is printed on success. With --score triangle or triangle-area, V holds TRIANGLE"
+                + " scores of (A_i, X1_j, X2_j) instead.",
         descriptionHeading = "%n",
         optionListHeading = "%nOptions:%n")
 public final class VolumeCommand implements Callable<Integer> {
+
+    @Spec
+    CommandSpec spec;
 
     @Mixin
     EmbeddingOptions files;
@@ -45,8 +53,16 @@ public final class VolumeCommand implements Callable<Integer> {
             description = "fast (default) or reference (the seed's Gram-tensor determinants; small inputs).")
     VolumeMethod method;
 
+    @Option(names = "--score", defaultValue = "volume", converter = ScoreOption.Converter.class, paramLabel = "SCORE",
+            description = ScoreOption.DESCRIPTION)
+    ContrastiveScore score;
+
     @Override
     public Integer call() {
+        ScoreOption.checkModalities(spec.commandLine(), score.cliName(), score.needsThreeModalities(), files.inputs());
+        if (score != ContrastiveScore.GRAM_VOLUME && method == VolumeMethod.REFERENCE) {
+            throw new ParameterException(spec.commandLine(), "--method reference applies to --score volume only");
+        }
         EmbeddingFiles.Headers headers = files.headers();
         long b1 = headers.anchorRows();
         long b2 = headers.candidateRows();
@@ -60,12 +76,14 @@ public final class VolumeCommand implements Callable<Integer> {
             try {
                 ModalityBatches batches = ModalityBatches.named(read.anchorName(), read.anchor(), read.names(),
                         read.candidates());
-                v = GramVolumes.pairwise(method, batches);
+                v = score == ContrastiveScore.GRAM_VOLUME ? GramVolumes.pairwise(method, batches)
+                        : score.pairwise(batches);
             } catch (IllegalArgumentException e) {
                 // gram-core's documented contract: bad input, with the file names in the message
                 throw new BadInputException(e.getMessage(), e);
             }
-            Results.requireFinite(v, "the volumes", "--out " + out);
+            Results.requireFinite(v, score == ContrastiveScore.GRAM_VOLUME ? "the volumes" : "the " + score.cliName() + " scores",
+                    "--out " + out);
             output.write(ch -> NpyFiles.write(v, ch));
         }
         return 0;

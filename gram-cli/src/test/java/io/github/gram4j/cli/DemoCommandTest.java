@@ -30,24 +30,27 @@ class DemoCommandTest {
         List<String> lines = run.out().lines().toList();
         assertTrue(lines.get(0).startsWith("gram demo: 1000 items (800 train / 200 test), modalities text, video, audio"),
                 run::describe);
-        assertEquals(4, lines.stream().filter(l -> l.contains("test R@1")).count(), "2 evaluations per method");
+        assertEquals(6, lines.stream().filter(l -> l.contains("test R@1")).count(), "2 evaluations per method");
         String before = lines.stream().filter(l -> l.startsWith("before training")).findFirst().orElseThrow();
         String gram = lines.stream().filter(l -> l.startsWith("after GRAM")).findFirst().orElseThrow();
         assertTrue(lines.stream().anyMatch(l -> l.startsWith("after cosine InfoNCE")), run::describe);
+        String triangle = lines.stream().filter(l -> l.startsWith("after TRIANGLE")).findFirst().orElseThrow();
         double r1Before = recallAt1(before);
         double r1Gram = recallAt1(gram);
         // measured with these settings: R@1 0.5 -> 58.5
         assertTrue(r1Gram > r1Before + 30, "GRAM training lifts R@1: " + before + " / " + gram);
+        assertTrue(recallAt1(triangle) > r1Before + 30, "TRIANGLE training lifts R@1: " + before + " / " + triangle);
 
         BufferedImage image = ImageIO.read(png.toFile());
         assertEquals(640, image.getWidth());
         assertEquals(300, image.getHeight());
         List<String> rows = Files.readAllLines(csv);
         assertEquals("method,step,loss,temperature,r_at_1,r_at_5,r_at_10", rows.get(0));
-        assertEquals(1 + 2 * 100, rows.size(), "one row per step and method");
+        assertEquals(1 + 3 * 100, rows.size(), "one row per step and method");
         assertTrue(rows.get(50).startsWith("GRAM,50,") && !rows.get(50).endsWith(","), "step 50 was evaluated");
         assertTrue(rows.get(49).endsWith(",,,"), "step 49 was not");
         assertTrue(rows.get(200).startsWith("cosine,100,"));
+        assertTrue(rows.get(300).startsWith("TRIANGLE,100,") && !rows.get(300).endsWith(","));
     }
 
     /** A table row ends with R@1, R@5, R@10. */

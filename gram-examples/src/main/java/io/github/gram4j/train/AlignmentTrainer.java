@@ -6,7 +6,9 @@ import java.util.Random;
 
 import io.github.gram4j.core.ContrastiveParameters;
 import io.github.gram4j.core.GramVolumes;
+import io.github.gram4j.core.ContrastiveScore;
 import io.github.gram4j.core.RowNormalization;
+import io.github.gram4j.core.TriangleScores;
 import io.github.gram4j.loss.CosineInfoNce;
 import io.github.gram4j.loss.GramLoss;
 import io.github.gram4j.loss.LossResult;
@@ -38,7 +40,12 @@ public final class AlignmentTrainer {
         /** The GRAM volume loss over every modality. */
         GRAM,
         /** CLIP-style InfoNCE between modality 0 and modality 1 only. */
-        COSINE
+        COSINE,
+        /**
+         * TRIANGLE's loss (the same bidirectional loss on its rootless triangle score), exactly three
+         * modalities.
+         */
+        TRIANGLE
     }
 
     /**
@@ -82,6 +89,9 @@ public final class AlignmentTrainer {
         if (dims.length < 2) {
             throw new IllegalArgumentException("need at least 2 modalities, got " + dims.length);
         }
+        if (config.objective() == Objective.TRIANGLE && dims.length != 3) {
+            throw new IllegalArgumentException("the TRIANGLE objective needs exactly 3 modalities, got " + dims.length);
+        }
         this.config = config;
         this.random = new Random(config.seed());
         Adam adam = new Adam(config.learningRate());
@@ -123,7 +133,7 @@ public final class AlignmentTrainer {
     public double step(SyntheticModalities.Split train) {
         int batch = Math.min(config.batchSize(), train.items());
         int[] items = sample(train.items(), batch);
-        int k = config.objective() == Objective.GRAM ? heads.size() : 2;
+        int k = config.objective() == Objective.COSINE ? 2 : heads.size();
         List<INDArray> features = new ArrayList<>(k);
         List<INDArray> projected = new ArrayList<>(k);
         List<INDArray> embeddings = new ArrayList<>(k);
@@ -135,8 +145,9 @@ public final class AlignmentTrainer {
             embeddings.add(RowNormalization.forward(z));
         }
         Temperature tau = Temperature.of(temperature());
-        LossResult result = config.objective() == Objective.GRAM
-                ? new GramLoss(config.labelSmoothing()).compute(tau, embeddings.get(0),
+        LossResult result = config.objective() != Objective.COSINE
+                ? new GramLoss(config.labelSmoothing(), config.objective() == Objective.TRIANGLE
+                        ? ContrastiveScore.TRIANGLE : ContrastiveScore.GRAM_VOLUME).compute(tau, embeddings.get(0),
                         embeddings.subList(1, k).toArray(INDArray[]::new))
                 : new CosineInfoNce(config.labelSmoothing()).compute(tau, embeddings.get(0), embeddings.get(1));
         for (int m = 0; m < k; m++) {
@@ -159,8 +170,9 @@ public final class AlignmentTrainer {
     /**
      * Retrieval from modality 0 (text) to the others on {@code test}: GRAM volume of
      * {@code (text_i, x1_j, …)} for {@link Objective#GRAM} (lower is better), cosine of
-     * {@code (text_i, x1_j)} for {@link Objective#COSINE} (higher is better); a text row's positive
-     * is its item.
+     * {@code (text_i, x1_j)} for {@link Objective#COSINE} (higher is better), TRIANGLE score of
+     * {@code (text_i, x1_j, x2_j)} for {@link Objective#TRIANGLE} (lower is better); a text row's
+     * positive is its item.
      */
     public RetrievalMetrics evaluate(SyntheticModalities.Split test) {
         INDArray text = embed(0, test.features().get(0));
@@ -171,6 +183,10 @@ public final class AlignmentTrainer {
         INDArray[] candidates = new INDArray[heads.size() - 1];
         for (int m = 1; m < heads.size(); m++) {
             candidates[m - 1] = embed(m, test.features().get(m));
+        }
+        if (config.objective() == Objective.TRIANGLE) {
+            return RetrievalMetrics.compute(TriangleScores.pairwise(text, candidates), ScoreOrder.LOWER_IS_BETTER,
+                    test.textItems(), itemIds(test));
         }
         return volumeRetrieval(test, text, candidates);
     }

@@ -4,10 +4,10 @@ import java.util.ArrayList;
 import java.util.List;
 
 import io.github.gram4j.core.ContrastiveParameters;
+import io.github.gram4j.core.ContrastiveScore;
 import io.github.gram4j.core.ModalityBatches;
-import io.github.gram4j.core.fast.FastVolume;
+import io.github.gram4j.core.fast.ScoreTape;
 import io.github.gram4j.core.fast.VolumeGradients;
-import io.github.gram4j.core.fast.VolumeTape;
 import io.github.gram4j.core.internal.Transposes;
 import io.github.gram4j.core.internal.Workspaces;
 import org.nd4j.linalg.api.memory.MemoryWorkspace;
@@ -27,7 +27,7 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * tensors are constants for the local gradients, as GRAM's {@code concat_all_gather} makes them.
  *
  * <p>Gradients for every input and for the temperature parameter come from the analytic
- * identities of {@link VolumeTape}: {@code 3K} GEMMs for forward and backward ({@code 4K} for very
+ * identities of {@link io.github.gram4j.core.fast.VolumeTape}: {@code 3K} GEMMs for forward and backward ({@code 4K} for very
  * large batches, whose tape is recomputed in blocks to bound memory), never the
  * {@code (B1, B2, k, k)} tensor. Degenerate tuples give finite gradients (see the floor there).
  *
@@ -41,6 +41,14 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * loss does not rescale rows as the volume methods do: rows whose squared norms are subnormal in
  * the dtype give finite but less accurate values (normalise the embeddings, as GRAM does).
  *
+ * <p><b>Score choice.</b> The same loss, gradients, gathered form and hard negatives serve every
+ * {@link ContrastiveScore}: {@link ContrastiveScore#GRAM_VOLUME} (the default) or TRIANGLE's
+ * {@link ContrastiveScore#TRIANGLE} (the rootless score {@code (|u|²|w|² − (u·w)²)/2} that
+ * ispamm/TRIANGLE's {@code model/triangle.py} trains with: {@code L = ½ [CE(−area/τ, t; 0.1) +
+ * CE(−areaᵀ/τ, t; 0.1)]}) and {@link ContrastiveScore#TRIANGLE_AREA} (the geometric area, its
+ * square root over 2), both for exactly three modalities (see
+ * {@link io.github.gram4j.core.fast.TriangleTape} for their gradients and the area's floor).
+ *
  * <p>Immutable and thread-safe; each call uses a per-thread workspace for its scratch.
  */
 public final class GramLoss {
@@ -51,6 +59,7 @@ public final class GramLoss {
     static final String WORKSPACE = "gram4j.loss";
 
     private final double labelSmoothing;
+    private final ContrastiveScore score;
 
     /** The loss with GRAM's label smoothing, 0.1. */
     public GramLoss() {
@@ -62,7 +71,37 @@ public final class GramLoss {
      * @throws IllegalArgumentException otherwise
      */
     public GramLoss(double labelSmoothing) {
+        this(labelSmoothing, ContrastiveScore.GRAM_VOLUME);
+    }
+
+    /**
+     * The loss on another score, e.g. {@code new GramLoss(0.1, ContrastiveScore.TRIANGLE)} for
+     * TRIANGLE's training loss.
+     *
+     * @param labelSmoothing {@code ε} in {@code [0, 1]}
+     * @param score the pairwise score whose negatives are the logits (times {@code 1/τ})
+     * @throws IllegalArgumentException if {@code ε} is outside {@code [0, 1]} or {@code score} is null
+     */
+    public GramLoss(double labelSmoothing, ContrastiveScore score) {
+        if (score == null) {
+            throw new IllegalArgumentException("score must not be null");
+        }
         this.labelSmoothing = ContrastiveParameters.requireLabelSmoothing(labelSmoothing);
+        this.score = score;
+    }
+
+    /** {@return the score the loss ranks by} */
+    public ContrastiveScore score() {
+        return score;
+    }
+
+    /**
+     * {@code log₂} of a bound on every score from the row norms, for the logit range check: the
+     * volume bound for GRAM; none ({@code +∞}: the computed scores are read) for TRIANGLE, whose
+     * own overflow check runs when it is recorded.
+     */
+    private double log2Bound(ModalityBatches... batches) {
+        return score == ContrastiveScore.GRAM_VOLUME ? LogitRange.log2Bound(batches) : Double.POSITIVE_INFINITY;
     }
 
     /** {@return {@code ε}} */
@@ -84,8 +123,8 @@ public final class GramLoss {
         try (MemoryWorkspace ignored = Workspaces.open(WORKSPACE)) {
             requirePairedRows(batches);
             requireTemperature(temperature, batches);
-            INDArray v = FastVolume.volumes(batches);
-            LogitRange.requireLogits("V", temperature.tau(), batches.dataType(), batches.log2VolumeBound(),
+            INDArray v = score.pairwise(batches);
+            LogitRange.requireLogits("V", temperature.tau(), batches.dataType(), log2Bound(batches),
                     LogitRange.largestOf(v));
             double loss = BidirectionalCrossEntropy.paired(v, -1, temperature.tau(), labelSmoothing).loss;
             if (!Double.isFinite(loss)) {
@@ -114,9 +153,9 @@ public final class GramLoss {
         try (MemoryWorkspace ignored = Workspaces.open(WORKSPACE)) {
             requirePairedRows(batches);
             requireTemperature(temperature, batches);
-            VolumeTape tape = VolumeTape.record(batches);
-            INDArray v = tape.volumes();
-            LogitRange.requireLogits("V", temperature.tau(), batches.dataType(), batches.log2VolumeBound(),
+            ScoreTape tape = score.record(batches);
+            INDArray v = tape.scores();
+            LogitRange.requireLogits("V", temperature.tau(), batches.dataType(), log2Bound(batches),
                     LogitRange.largestOf(v));
             BidirectionalCrossEntropy ce = BidirectionalCrossEntropy.paired(v, -1, temperature.tau(), labelSmoothing);
             VolumeGradients grads = tape.backward(ce.gradScores1, true, true);
@@ -145,12 +184,12 @@ public final class GramLoss {
         ModalityBatches gatheredVsCandidates = ModalityBatches.pair(gathered, local);
         requireTemperature(temperature, local);
         try (MemoryWorkspace ignored = Workspaces.open(WORKSPACE)) {
-            VolumeTape tape1 = VolumeTape.record(anchorsVsGathered);
-            VolumeTape tape2 = VolumeTape.record(gatheredVsCandidates);
-            INDArray v1 = tape1.volumes();
-            INDArray v2 = tape2.volumes();
+            ScoreTape tape1 = score.record(anchorsVsGathered);
+            ScoreTape tape2 = score.record(gatheredVsCandidates);
+            INDArray v1 = tape1.scores();
+            INDArray v2 = tape2.scores();
             LogitRange.requireLogits("V", temperature.tau(), local.dataType(),
-                    LogitRange.log2Bound(anchorsVsGathered, gatheredVsCandidates), LogitRange.largestOf(v1, v2));
+                    log2Bound(anchorsVsGathered, gatheredVsCandidates), LogitRange.largestOf(v1, v2));
             BidirectionalCrossEntropy ce = BidirectionalCrossEntropy.compute(v1, Transposes.transposed(v2), -1,
                     temperature.tau(), labelSmoothing, batches.offset());
             VolumeGradients grads1 = tape1.backward(ce.gradScores1, true, gatheredGradients);
@@ -176,10 +215,10 @@ public final class GramLoss {
         ModalityBatches gatheredVsCandidates = ModalityBatches.pair(batches.gathered(), batches.local());
         requireTemperature(temperature, batches.local());
         try (MemoryWorkspace ignored = Workspaces.open(WORKSPACE)) {
-            INDArray v1 = FastVolume.volumes(anchorsVsGathered);
-            INDArray v2 = FastVolume.volumes(gatheredVsCandidates);
+            INDArray v1 = score.pairwise(anchorsVsGathered);
+            INDArray v2 = score.pairwise(gatheredVsCandidates);
             LogitRange.requireLogits("V", temperature.tau(), batches.local().dataType(),
-                    LogitRange.log2Bound(anchorsVsGathered, gatheredVsCandidates), LogitRange.largestOf(v1, v2));
+                    log2Bound(anchorsVsGathered, gatheredVsCandidates), LogitRange.largestOf(v1, v2));
             return BidirectionalCrossEntropy.compute(v1, Transposes.transposed(v2), -1, temperature.tau(),
                     labelSmoothing, batches.offset()).loss;
         }

@@ -13,7 +13,7 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  *     (their mean is {@code L_{a→c}})
  * @param rowLossesCandidateToAnchor the {@code bs} per-row losses of the candidate→anchor direction
  * @param anchorScores the scores of the local anchors against the (gathered) candidates,
- *     {@code bs × N}: volumes for GRAM, similarities for the cosine baseline
+ *     {@code bs × N}: volumes for GRAM, TRIANGLE scores or areas, similarities for the cosine baseline
  * @param candidateScores the scores of the (gathered) anchors against the local candidates,
  *     {@code N × bs}; on one process the same matrix as {@code anchorScores}
  * @param gradAnchor {@code ∂L/∂anchor}, {@code bs × d}

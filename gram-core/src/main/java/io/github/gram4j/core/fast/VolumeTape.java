@@ -47,7 +47,7 @@ import org.nd4j.linalg.ops.transforms.Transforms;
  * {@link #record} and {@link #backward} run: open one around both, and detach what you keep.
  * One tape per thread.
  */
-public final class VolumeTape {
+public final class VolumeTape implements ScoreTape {
 
     private final ModalityBatches batches;
     private final CandidateBasis basis;
@@ -161,7 +161,14 @@ public final class VolumeTape {
         return volumes;
     }
 
+    /** {@return {@code V}, the same array as {@link #volumes()}} */
+    @Override
+    public INDArray scores() {
+        return volumes;
+    }
+
     /** {@return the validated inputs this tape was recorded on} */
+    @Override
     public ModalityBatches batches() {
         return batches;
     }
@@ -174,6 +181,7 @@ public final class VolumeTape {
      * @param candidateGradients whether to compute {@code ∂L/∂candidates[m]}
      * @return {@code ∂L/∂anchor} and {@code ∂L/∂candidates[m]} (null where not asked for)
      */
+    @Override
     public VolumeGradients backward(INDArray g, boolean anchorGradient, boolean candidateGradients) {
         long b1 = batches.anchorRows();
         long b2 = batches.candidateRows();

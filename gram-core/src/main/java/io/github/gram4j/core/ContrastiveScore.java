@@ -1,0 +1,74 @@
+package io.github.gram4j.core;
+
+import io.github.gram4j.core.fast.ScoreTape;
+import io.github.gram4j.core.fast.TriangleTape;
+import io.github.gram4j.core.fast.VolumeTape;
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+/**
+ * The pairwise score a contrastive loss or a retrieval ranks by; for all of them lower means
+ * better aligned, and the loss's logits are {@code −score/τ}.
+ */
+public enum ContrastiveScore {
+
+    /** GRAM's Gram-matrix volume ({@link GramVolumes}), any {@code k ≥ 2} modalities. */
+    GRAM_VOLUME("volume"),
+
+    /**
+     * TRIANGLE's rootless score {@code (|u|²|w|² − (u·w)²)/2} ({@link TriangleScores#pairwise}),
+     * exactly 3 modalities: what the TRIANGLE training code uses.
+     */
+    TRIANGLE("triangle"),
+
+    /** TRIANGLE's geometric area {@code sqrt(|u|²|w|² − (u·w)²)/2} ({@link TriangleScores#areas}), exactly 3 modalities. */
+    TRIANGLE_AREA("triangle-area");
+
+    private final String cliName;
+
+    ContrastiveScore(String cliName) {
+        this.cliName = cliName;
+    }
+
+    /** The name command lines use: {@code volume}, {@code triangle}, {@code triangle-area}. */
+    public String cliName() {
+        return cliName;
+    }
+
+    /** Whether this score needs exactly three modalities (anchor + 2 candidate batches). */
+    public boolean needsThreeModalities() {
+        return this != GRAM_VOLUME;
+    }
+
+    /**
+     * The score matrix of validated batches, {@code B1 × B2}, in the batches' dtype.
+     *
+     * @throws IllegalArgumentException for a TRIANGLE score unless there are exactly 3 modalities
+     */
+    public INDArray pairwise(ModalityBatches batches) {
+        return this == GRAM_VOLUME ? GramVolumes.pairwise(VolumeMethod.FAST, batches)
+                : TriangleScores.compute(batches, this == TRIANGLE_AREA);
+    }
+
+    /**
+     * Records the forward pass for a backward pass (arrays in the current workspace).
+     *
+     * @throws IllegalArgumentException for a TRIANGLE score unless there are exactly 3 modalities
+     */
+    public ScoreTape record(ModalityBatches batches) {
+        return this == GRAM_VOLUME ? VolumeTape.record(batches) : TriangleTape.record(batches, this == TRIANGLE_AREA);
+    }
+
+    /**
+     * The score named {@code name} ({@link #cliName()}, case-insensitive).
+     *
+     * @throws IllegalArgumentException for any other name, listing the valid ones
+     */
+    public static ContrastiveScore fromCliName(String name) {
+        for (ContrastiveScore s : values()) {
+            if (s.cliName.equalsIgnoreCase(String.valueOf(name))) {
+                return s;
+            }
+        }
+        throw new IllegalArgumentException("unknown score '" + name + "'; expected volume, triangle or triangle-area");
+    }
+}

@@ -1,0 +1,30 @@
+package io.github.gram4j.core.fast;
+
+import io.github.gram4j.core.ModalityBatches;
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+/**
+ * The forward pass of a pairwise score matrix ({@code B1 × B2}) kept for its backward pass: the
+ * common shape of {@link VolumeTape} (GRAM volumes) and {@link TriangleTape} (TRIANGLE areas), so
+ * that one contrastive loss serves every score.
+ *
+ * <p>Arrays are allocated in the workspace that is current when the tape is recorded and when
+ * {@link #backward} runs; one tape per thread.
+ */
+public interface ScoreTape {
+
+    /** The score matrix {@code S}, {@code B1 × B2}, in the batches' dtype. */
+    INDArray scores();
+
+    /** The validated inputs this tape was recorded on. */
+    ModalityBatches batches();
+
+    /**
+     * Back-propagates {@code g = ∂L/∂S} ({@code B1 × B2}).
+     *
+     * @param anchorGradient whether to compute {@code ∂L/∂anchor} ({@code B1 × d})
+     * @param candidateGradients whether to compute {@code ∂L/∂candidates[m]} ({@code B2 × d} each)
+     * @throws IllegalArgumentException if {@code g} is not {@code B1 × B2}
+     */
+    VolumeGradients backward(INDArray g, boolean anchorGradient, boolean candidateGradients);
+}
