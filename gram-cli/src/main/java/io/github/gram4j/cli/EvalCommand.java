@@ -85,10 +85,15 @@ public final class EvalCommand implements Callable<Integer> {
             description = "Anchor batch (the queries of anchor-to-candidate retrieval), B1 x d.")
     Path anchor;
 
-    @Option(names = "--inputs", required = true, split = ",", paramLabel = "X.npy",
+    @Option(names = "--inputs", split = ",", paramLabel = "X.npy",
             description = "Candidate batches X1[,X2,...], B2 x d each (comma-separated, or repeat the option)."
-                    + " Exactly one with --score cosine.")
+                    + " Exactly one with --score cosine. Required unless --index is given.")
     List<Path> inputs;
+
+    @Option(names = "--index", paramLabel = "DIR",
+            description = "Instead of --inputs: a GRAM index (gram index build) as the candidates, streamed chunk by"
+                    + " chunk; candidate ids are the index's ids (see IndexEval).")
+    Path index;
 
     @Option(names = "--anchor-ids", paramLabel = "a.txt",
             description = "UTF-8 text, one id per line, one line per anchor row. Give with --candidate-ids.")
@@ -118,6 +123,12 @@ public final class EvalCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws IOException {
+        if (index != null) {
+            return IndexEval.run(this);
+        }
+        if (inputs == null) {
+            throw new ParameterException(spec.commandLine(), "give --inputs (or --index)");
+        }
         checkOptions();
 
         EmbeddingFiles files = EmbeddingFiles.readPromoting(anchor, inputs);
