@@ -3,18 +3,14 @@ package io.github.gram4j.cli;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.HashMap;
-import java.util.List;
-import java.util.Locale;
-import java.util.Map;
 import java.util.concurrent.Callable;
 
 import io.github.gram4j.index.GramIndex;
 import io.github.gram4j.index.IndexFormatException;
 import io.github.gram4j.index.IndexSearch;
+import io.github.gram4j.index.ResultFiles;
 import io.github.gram4j.index.SearchResults;
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.factory.Nd4j;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -63,14 +59,14 @@ public final class SearchCommand implements Callable<Integer> {
         if (topK < 1) {
             throw new ParameterException(spec.commandLine(), "--top-k must be at least 1, got " + topK);
         }
-        Path itemsFile = outputFile(".items.npy");
-        Path volumesFile = outputFile(".volumes.npy");
-        Path tsvFile = outputFile(".tsv");
+        for (Path p : ResultFiles.paths(out)) {
+            checkOutputFile(p);
+        }
         GramIndex opened = IndexCommand.open(index);
         INDArray q = NpyFiles.read(queries, queries.toString());
         IndexCommand.ProgressLine progress = new IndexCommand.ProgressLine(spec.commandLine().getErr(), "search");
         SearchResults results = search(opened, q, topK, queries.toString(), progress);
-        write(opened, results, itemsFile, volumesFile, tsvFile);
+        ResultFiles.write(opened, results, out);
         return 0;
     }
 
@@ -87,8 +83,7 @@ public final class SearchCommand implements Callable<Integer> {
         }
     }
 
-    private Path outputFile(String suffix) {
-        Path p = out.resolveSibling(out.getFileName() + suffix);
+    private void checkOutputFile(Path p) {
         Path target = NpyFiles.checkOutput(p, "--out");
         try {
             if (Files.exists(target) && (Files.isSameFile(target, queries)
@@ -102,32 +97,6 @@ public final class SearchCommand implements Callable<Integer> {
         } catch (IOException e) {
             throw new BadInputException("--out " + p + ": " + e.getMessage(), e);
         }
-        return target;
     }
 
-    /** Writes the three result files, each atomically (temporary file, then rename). */
-    static void write(GramIndex index, SearchResults r, Path itemsFile, Path volumesFile, Path tsvFile)
-            throws IOException {
-        Map<Integer, List<String>> idsOfChunk = new HashMap<>();
-        StringBuilder tsv = new StringBuilder("query\trank\titem\tid\tvolume\n");
-        for (int i = 0; i < r.queries(); i++) {
-            for (int p = 0; p < r.k(); p++) {
-                long item = r.item(i, p);
-                int c = index.chunkOf(item);
-                List<String> ids = idsOfChunk.get(c);
-                if (ids == null) {
-                    ids = index.ids(c);
-                    idsOfChunk.put(c, ids);
-                }
-                String id = ids.get((int) (item - index.manifest().chunks().get(c).firstItem()));
-                tsv.append(i).append('\t').append(p + 1).append('\t').append(item).append('\t').append(id).append('\t')
-                        .append(String.format(Locale.ROOT, "%s", (Object) r.volume(i, p))).append('\n');
-            }
-        }
-        INDArray items = Nd4j.createFromArray(r.items()).reshape(r.queries(), r.k());
-        INDArray volumes = Nd4j.createFromArray(r.volumes()).reshape(r.queries(), r.k()).castTo(index.dataType());
-        NpyFiles.writeAtomically(items, itemsFile, "--out " + itemsFile);
-        NpyFiles.writeAtomically(volumes, volumesFile, "--out " + volumesFile);
-        AtomicFiles.writeText(tsvFile, tsv);
-    }
 }
