@@ -128,6 +128,9 @@ public final class IndexCommand implements Callable<Integer> {
                         throw new BadInputException(message + (r0 > 0 ? " (row numbers count from row " + r0
                                 + " of the inputs)" : ""), e);
                     }
+                    for (NpyMatrixFile f : files) {
+                        f.releaseRows(); // the chunk is written: its input rows may be unmapped
+                    }
                     progress.update(r1, rows);
                 }
             } finally {

@@ -95,6 +95,16 @@ public final class NpyMatrixFile implements AutoCloseable {
         return m.array();
     }
 
+    /**
+     * Lets go of the mappings behind every array returned so far (they must not be used after), so
+     * that a long sequential read does not keep the whole file mapped.
+     */
+    public void releaseRows() {
+        synchronized (mappings) {
+            mappings.clear();
+        }
+    }
+
     /** Closes the file and lets go of the mappings (arrays from {@link #rows} must not be used after). */
     @Override
     public void close() throws IOException {
