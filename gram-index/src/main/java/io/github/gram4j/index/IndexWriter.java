@@ -214,6 +214,18 @@ public final class IndexWriter implements AutoCloseable {
                 List.of(ByteBuffer.wrap(text.toString().getBytes(StandardCharsets.UTF_8))));
         long first = base.items() + added.stream().mapToLong(IndexManifest.Chunk::items).sum();
         added.add(new IndexManifest.Chunk(first, n, bases, rho, idFile));
+        // ND4J frees off-heap buffers only when the GC collects their handles; a small heap collects
+        // rarely, so the chunk's bases (chunkSize · d · K values) would pile up chunk after chunk.
+        for (int m = 0; m < base.modalities(); m++) {
+            release(basis.q(m));
+        }
+        release(basis.rhoProduct());
+    }
+
+    private static void release(INDArray x) {
+        if (x.closeable()) {
+            x.close();
+        }
     }
 
     private IndexManifest.FileEntry writeNpy(String name, DataType type, long[] shape,
