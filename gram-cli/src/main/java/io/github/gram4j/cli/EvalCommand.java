@@ -127,7 +127,7 @@ public final class EvalCommand implements Callable<Integer> {
             return IndexEval.run(this);
         }
         if (inputs == null) {
-            throw new ParameterException(spec.commandLine(), "give --inputs (or --index)");
+            throw new ParameterException(spec.commandLine(), "Missing required option: '--inputs=X.npy' (or --index DIR)");
         }
         checkOptions();
 
