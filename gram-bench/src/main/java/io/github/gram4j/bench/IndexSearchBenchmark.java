@@ -78,7 +78,11 @@ public class IndexSearchBenchmark {
                     for (int i = 0; i < n; i++) {
                         ids.add(Integer.toString(r0 + i));
                     }
-                    w.add(List.of(Nd4j.randn(DataType.FLOAT, n, 512), Nd4j.randn(DataType.FLOAT, n, 512)), ids);
+                    INDArray x1 = Nd4j.randn(DataType.FLOAT, n, 512);
+                    INDArray x2 = Nd4j.randn(DataType.FLOAT, n, 512);
+                    w.add(List.of(x1, x2), ids);
+                    x1.close(); // off-heap memory goes back now, not at the next GC (-Xmx1g)
+                    x2.close();
                 }
                 w.commit();
             }
