@@ -24,8 +24,9 @@ public final class EmbeddingOptions {
     @Option(names = "--anchor", required = true, paramLabel = "A.npy", description = "Anchor batch, B1 x d.")
     Path anchor;
 
-    @Option(names = "--inputs", required = true, paramLabel = "X.npy",
-            description = "Candidate batches X1[,X2,...], B2 x d each (comma-separated, or repeat the option).")
+    @Option(names = "--inputs", paramLabel = "X.npy",
+            description = "Candidate batches X1[,X2,...], B2 x d each (comma-separated, or repeat the option)."
+                    + " Required (gram eval: unless --index is given).")
     List<String> inputs;
 
     @Mixin
@@ -41,7 +42,15 @@ public final class EmbeddingOptions {
 
     /** The candidate files in order; an empty element ({@code X1.npy,} or {@code X1.npy,,X2.npy}) is a usage error. */
     public List<Path> inputs() {
+        if (inputs == null) {
+            throw new ParameterException(mixee.commandLine(), "Missing required option: '--inputs=X.npy'");
+        }
         return splitFiles(mixee, "--inputs", inputs);
+    }
+
+    /** Whether {@code --inputs} was given. */
+    public boolean hasInputs() {
+        return inputs != null;
     }
 
     /** The anchor and the candidate files. */

@@ -83,9 +83,14 @@ public final class EvalCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    /** --anchor (the queries of anchor-to-candidate retrieval), --inputs (exactly one with --score cosine), --dtype. */
+    /** --anchor (the queries of anchor-to-candidate retrieval), --inputs (exactly one with --score cosine; not with --index), --dtype. */
     @Mixin
     EmbeddingOptions files;
+
+    @Option(names = "--index", paramLabel = "DIR",
+            description = "Instead of --inputs: a GRAM index (gram index build) as the candidates, streamed chunk by"
+                    + " chunk; candidate ids are the index's ids (see IndexEval).")
+    Path index;
 
     @Option(names = "--anchor-ids", paramLabel = "a.txt",
             description = "UTF-8 text, one id per line, one line per anchor row. Give with --candidate-ids.")
@@ -143,6 +148,9 @@ public final class EvalCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws IOException {
+        if (index != null) {
+            return IndexEval.run(this);
+        }
         checkOptions();
 
         EmbeddingFiles.Headers headers = files.headers();

@@ -42,6 +42,8 @@ import picocli.CommandLine.UnmatchedArgumentException;
         subcommands = {
             VolumeCommand.class,
             EvalCommand.class,
+            IndexCommand.class,
+            SearchCommand.class,
             LossCommand.class,
             BenchCommand.class,
             DemoCommand.class,

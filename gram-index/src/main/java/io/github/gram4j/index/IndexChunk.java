@@ -1,0 +1,63 @@
+package io.github.gram4j.index;
+
+import java.nio.MappedByteBuffer;
+import java.util.List;
+
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+/**
+ * One memory-mapped chunk of a {@link GramIndex}: the bases {@code Q_m} ({@code items × d}, one per
+ * candidate modality, c-order) and {@code Π_m ρ_m} ({@code items}) of global items
+ * {@code firstItem … firstItem + items − 1}. The arrays point into the mapped files; they stay valid
+ * while this object is reachable.
+ */
+public final class IndexChunk {
+
+    private final int number;
+    private final long firstItem;
+    private final long items;
+    private final List<INDArray> bases;
+    private final INDArray rhoProduct;
+    @SuppressWarnings("unused") // keeps the mappings alive as long as the arrays
+    private final List<MappedByteBuffer> mappings;
+
+    IndexChunk(int number, long firstItem, long items, List<INDArray> bases, INDArray rhoProduct,
+            List<MappedByteBuffer> mappings) {
+        this.number = number;
+        this.firstItem = firstItem;
+        this.items = items;
+        this.bases = List.copyOf(bases);
+        this.rhoProduct = rhoProduct;
+        this.mappings = List.copyOf(mappings);
+    }
+
+    /** The chunk's position in the manifest. */
+    public int number() {
+        return number;
+    }
+
+    /** The global index of the first item. */
+    public long firstItem() {
+        return firstItem;
+    }
+
+    /** The number of items. */
+    public long items() {
+        return items;
+    }
+
+    /** {@code Q_m}, {@code items × d}: row {@code j} is the unit vector {@code q_{m,j}}. */
+    public INDArray basis(int m) {
+        return bases.get(m);
+    }
+
+    /** All {@code K} bases. */
+    public List<INDArray> bases() {
+        return bases;
+    }
+
+    /** {@code Π_m ρ_{m,j}}, {@code items} entries. */
+    public INDArray rhoProduct() {
+        return rhoProduct;
+    }
+}

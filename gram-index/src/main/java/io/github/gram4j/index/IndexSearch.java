@@ -1,0 +1,111 @@
+package io.github.gram4j.index;
+
+import java.io.IOException;
+import java.util.stream.IntStream;
+
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+/**
+ * Exact top-{@code k} search of a {@link GramIndex}: the {@code k} items of lowest GRAM volume
+ * {@code V(query, q_{1,j}, …, q_{K,j})} for every query, equal to ranking the full
+ * {@code GramVolumes.pairwise} matrix with a stable sort (ties: lower item index first).
+ *
+ * <p>Streamed: for each chunk, {@code K} GEMMs of a block of queries against a slice of the chunk's
+ * memory-mapped bases into reused scratch, the FAST epilogue, then a per-query bounded top-k. Memory:
+ * the queries, {@code K · min(Q, 256) · cols ≤ 2^24} scratch elements and {@code Q · k} results,
+ * independent of the gallery's size.
+ */
+public final class IndexSearch {
+
+    private IndexSearch() {
+    }
+
+    /** Progress callback: items scanned so far and in all, after each chunk. */
+    @FunctionalInterface
+    public interface Progress {
+        /** Called after each chunk. */
+        void update(long itemsDone, long itemsTotal);
+    }
+
+    /**
+     * The top {@code k} items of every query over the whole index.
+     *
+     * @param queries {@code Q × d}, floating point (converted to the index's dtype), finite
+     * @param k results per query, at least 1 (fewer if the index has fewer items)
+     * @throws IllegalArgumentException naming the argument if {@code queries} has the wrong shape,
+     *     dtype or non-finite values, or {@code k < 1}
+     * @throws IndexFormatException if a chunk turns out corrupted when it is first read
+     */
+    public static SearchResults search(GramIndex index, INDArray queries, int k) throws IOException {
+        return search(index, queries, k, IntStream.range(0, index.chunkCount()).toArray(), null);
+    }
+
+    /**
+     * As {@link #search(GramIndex, INDArray, int)} over some chunks only (a partition of the
+     * gallery); {@link SearchResults#merge} combines the results of disjoint partitions.
+     *
+     * @param chunks chunk numbers, each at most once
+     * @param progress called after each chunk, or null
+     */
+    public static SearchResults search(GramIndex index, INDArray queries, int k, int[] chunks, Progress progress)
+            throws IOException {
+        if (k < 1) {
+            throw new IllegalArgumentException("k must be at least 1, got " + k);
+        }
+        int[] sorted = chunks.clone();
+        java.util.Arrays.sort(sorted);
+        long items = 0;
+        for (int c = 0; c < sorted.length; c++) {
+            if (sorted[c] < 0 || sorted[c] >= index.chunkCount() || (c > 0 && sorted[c] == sorted[c - 1])) {
+                throw new IllegalArgumentException("chunks: " + sorted[c] + " is out of range 0.."
+                        + (index.chunkCount() - 1) + " or repeated");
+            }
+            items += index.manifest().chunks().get(sorted[c]).items();
+        }
+        ChunkScanner scanner = new ChunkScanner(index, queries);
+        int q = scanner.queryCount();
+        int kk = (int) Math.min(k, items);
+        long[] bestItems = new long[q * kk];
+        double[] bestVolumes = new double[q * kk];
+        int[] filled = new int[q];
+        ThreadLocal<double[][]> rowScratch = ThreadLocal.withInitial(() -> new double[1][0]);
+        ThreadLocal<float[][]> floatScratch = ThreadLocal.withInitial(() -> new float[1][0]);
+        // Chunks in ascending item order: a volume equal to the current k-th never displaces it.
+        scanner.scan(sorted, block -> {
+            IntStream rows = IntStream.range(0, block.rows);
+            (block.rows > 1 ? rows.parallel() : rows).forEach(r -> {
+                double[][] dh = rowScratch.get();
+                float[][] fh = floatScratch.get();
+                if (dh[0].length < block.cols) {
+                    dh[0] = new double[block.cols];
+                    fh[0] = new float[block.cols];
+                }
+                double[] v = dh[0];
+                block.row(r, v, fh[0]);
+                int i = block.q0 + r;
+                int base = i * kk;
+                int size = filled[i];
+                for (int c = 0; c < block.cols; c++) {
+                    double x = v[c];
+                    if (size == kk && !(x < bestVolumes[base + kk - 1])) {
+                        continue;
+                    }
+                    // insert after every entry <= x (ties keep the earlier, smaller item first)
+                    int pos = size == kk ? kk - 1 : size;
+                    while (pos > 0 && bestVolumes[base + pos - 1] > x) {
+                        bestVolumes[base + pos] = bestVolumes[base + pos - 1];
+                        bestItems[base + pos] = bestItems[base + pos - 1];
+                        pos--;
+                    }
+                    bestVolumes[base + pos] = x;
+                    bestItems[base + pos] = block.item0 + c;
+                    if (size < kk) {
+                        size++;
+                    }
+                }
+                filled[i] = size;
+            });
+        }, progress == null ? null : progress::update);
+        return new SearchResults(q, kk, bestItems, bestVolumes);
+    }
+}

@@ -1,0 +1,116 @@
+package io.github.gram4j.index;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+import org.nd4j.linalg.api.buffer.DataType;
+
+/**
+ * Search results as files a user loads from Python or Java: {@code PREFIX.items.npy} (int64,
+ * {@code Q × k}, global item indices), {@code PREFIX.volumes.npy} ({@code Q × k}, the index's dtype)
+ * and {@code PREFIX.tsv} (header {@code query rank item id volume}, one line per result, ranks
+ * 1-based). Each file is written to a temporary file beside it and renamed over the target only
+ * after all three were written, so a failure leaves none of them half-written.
+ */
+public final class ResultFiles {
+
+    private ResultFiles() {
+    }
+
+    /** The three paths for {@code prefix}: items, volumes, TSV. */
+    public static List<Path> paths(Path prefix) {
+        String name = prefix.getFileName().toString();
+        return List.of(prefix.resolveSibling(name + ".items.npy"), prefix.resolveSibling(name + ".volumes.npy"),
+                prefix.resolveSibling(name + ".tsv"));
+    }
+
+    /**
+     * Writes {@code results} of a search of {@code index} under {@code prefix}.
+     *
+     * @throws IOException if a file cannot be written (nothing is left behind)
+     */
+    public static void write(GramIndex index, SearchResults results, Path prefix) throws IOException {
+        List<Path> targets = paths(prefix);
+        int q = results.queries();
+        int k = results.k();
+        ByteBuffer items = npy(DataType.LONG, q, k);
+        for (long item : results.items()) {
+            items.putLong(item);
+        }
+        DataType type = index.dataType();
+        ByteBuffer volumes = npy(type, q, k);
+        for (double v : results.volumes()) {
+            if (type == DataType.FLOAT) {
+                volumes.putFloat((float) v);
+            } else {
+                volumes.putDouble(v);
+            }
+        }
+        Map<Integer, List<String>> idsOfChunk = new HashMap<>();
+        StringBuilder tsv = new StringBuilder("query\trank\titem\tid\tvolume\n");
+        for (int i = 0; i < q; i++) {
+            for (int r = 0; r < k; r++) {
+                long item = results.item(i, r);
+                int c = index.chunkOf(item);
+                List<String> ids = idsOfChunk.get(c);
+                if (ids == null) {
+                    ids = index.ids(c);
+                    idsOfChunk.put(c, ids);
+                }
+                String id = ids.get((int) (item - index.manifest().chunks().get(c).firstItem()));
+                double v = results.volume(i, r);
+                tsv.append(i).append('\t').append(r + 1).append('\t').append(item).append('\t').append(id)
+                        .append('\t').append(type == DataType.FLOAT ? Float.toString((float) v) : Double.toString(v))
+                        .append('\n');
+            }
+        }
+        List<ByteBuffer> contents = List.of(items.flip(), volumes.flip(),
+                ByteBuffer.wrap(tsv.toString().getBytes(StandardCharsets.UTF_8)));
+        List<Path> temps = new ArrayList<>();
+        try {
+            for (int f = 0; f < 3; f++) {
+                Path target = targets.get(f).toAbsolutePath();
+                Path tmp = Files.createTempFile(target.getParent(), "." + target.getFileName(), ".tmp");
+                temps.add(tmp);
+                try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE)) {
+                    ByteBuffer b = contents.get(f);
+                    while (b.hasRemaining()) {
+                        ch.write(b);
+                    }
+                    ch.force(true);
+                }
+            }
+            for (int f = 0; f < 3; f++) {
+                try {
+                    Files.move(temps.get(f), targets.get(f), StandardCopyOption.ATOMIC_MOVE,
+                            StandardCopyOption.REPLACE_EXISTING);
+                } catch (AtomicMoveNotSupportedException e) {
+                    Files.move(temps.get(f), targets.get(f), StandardCopyOption.REPLACE_EXISTING);
+                }
+            }
+        } finally {
+            for (Path t : temps) {
+                Files.deleteIfExists(t);
+            }
+        }
+    }
+
+    private static ByteBuffer npy(DataType type, int rows, int cols) {
+        byte[] header = NpyFormat.header(type, rows, cols);
+        ByteBuffer b = ByteBuffer.allocate(Math.toIntExact(header.length + (long) rows * cols * type.width()))
+                .order(ByteOrder.LITTLE_ENDIAN);
+        return b.put(header);
+    }
+}
