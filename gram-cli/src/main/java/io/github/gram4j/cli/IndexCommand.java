@@ -175,9 +175,9 @@ public final class IndexCommand implements Callable<Integer> {
                 description = "The index directory to create (must not exist, or be empty).")
         Path out;
 
-        @Option(names = "--dtype", converter = EmbeddingFiles.DtypeConverter.class, paramLabel = "DTYPE",
+        @Option(names = "--dtype", paramLabel = "DTYPE",
                 description = "float32 or float64: the stored dtype. Default: the first input's dtype.")
-        DataType dtype;
+        EmbeddingOptions.Dtype dtype;
 
         @Override
         public Integer call() throws IOException {
@@ -185,7 +185,7 @@ public final class IndexCommand implements Callable<Integer> {
             DataType type;
             int dim;
             try (NpyMatrixFile first = NpyMatrixFile.open(inputs.get(0), inputs.get(0).toString())) {
-                type = dtype != null ? dtype : first.dataType();
+                type = dtype != null ? dtype.dataType() : first.dataType();
                 dim = Math.toIntExact(first.columns());
             } catch (IllegalArgumentException e) {
                 throw new BadInputException("--inputs " + e.getMessage(), e);

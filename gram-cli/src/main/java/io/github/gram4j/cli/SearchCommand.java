@@ -84,7 +84,7 @@ public final class SearchCommand implements Callable<Integer> {
     }
 
     private void checkOutputFile(Path p) {
-        Path target = NpyFiles.checkOutput(p, "--out");
+        Path target = OutputFile.checkTarget(p, "--out " + p, java.util.List.of(queries));
         try {
             if (Files.exists(target) && (Files.isSameFile(target, queries)
                     || target.toRealPath().startsWith(index.toRealPath()))) {
