@@ -123,7 +123,9 @@ public final class TriangleTape implements ScoreTape {
         long d = batches.dim();
         INDArray v = batches.candidate(0);
         INDArray a = batches.candidate(1);
-        INDArray shift = batches.anchor().mean(0).addi(a.mean(0)).muli(0.5).reshape(1, d);
+        // column means as GEMVs (RowOps.columnSums): ND4J's mean(0) walks strided columns of a c-order matrix
+        INDArray shift = RowOps.columnSums(batches.anchor()).muli(0.5 / b1).addi(RowOps.columnSums(a).muli(0.5 / b2))
+                .reshape(1, d);
         INDArray t = batches.anchor().subRowVector(shift);
         INDArray base = a.subRowVector(shift);
         INDArray edge = v.sub(a);
