@@ -68,7 +68,9 @@ public abstract class HostArray {
             for (int g = 0; g < segments; g++) {
                 long from = offset + ((long) g << shift);
                 long to = Math.min(offset + length, from + (1L << shift));
-                buffers[g] = new FloatPointer(base).position(from).limit(to).asBuffer();
+                // getPointer moves the address itself: JavaCPP's asBuffer() of a position beyond 2³¹ − 1 bytes overflows
+                FloatPointer segment = new FloatPointer(base).getPointer(from);
+                buffers[g] = segment.position(0).limit(to - from).capacity(to - from).asBuffer();
             }
             return new Floats(buffers, shift, length);
         }
@@ -77,7 +79,8 @@ public abstract class HostArray {
             for (int g = 0; g < segments; g++) {
                 long from = offset + ((long) g << shift);
                 long to = Math.min(offset + length, from + (1L << shift));
-                buffers[g] = new DoublePointer(base).position(from).limit(to).asBuffer();
+                DoublePointer segment = new DoublePointer(base).getPointer(from);
+                buffers[g] = segment.position(0).limit(to - from).capacity(to - from).asBuffer();
             }
             return new Doubles(buffers, shift, length);
         }

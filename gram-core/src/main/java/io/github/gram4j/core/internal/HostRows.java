@@ -2,9 +2,10 @@ package io.github.gram4j.core.internal;
 
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collections;
 import java.util.List;
 import java.util.concurrent.ForkJoinPool;
-import java.util.concurrent.ForkJoinTask;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Supplier;
 
@@ -57,34 +58,44 @@ public final class HostRows {
         int chunks = chunks(rows);
         Object[] results = new Object[chunks];
         AtomicInteger next = new AtomicInteger();
-        List<Throwable> failures = java.util.Collections.synchronizedList(new ArrayList<>());
+        // one count per chunk, run or skipped: zero once every claimed chunk has finished
+        CountDownLatch unfinished = new CountDownLatch(chunks);
+        List<Throwable> failures = Collections.synchronizedList(new ArrayList<>());
         Runnable worker = () -> {
             for (int c = next.getAndIncrement(); c < chunks; c = next.getAndIncrement()) {
-                if (!failures.isEmpty()) {
-                    return;
-                }
                 try {
-                    S s = scratch.get();
-                    int end = (int) ((long) rows * (c + 1) / chunks);
-                    for (int row = (int) ((long) rows * c / chunks); row < end; row++) {
-                        body.run(row, s);
+                    if (failures.isEmpty()) {
+                        S s = scratch.get();
+                        int end = (int) ((long) rows * (c + 1) / chunks);
+                        for (int row = (int) ((long) rows * c / chunks); row < end; row++) {
+                            body.run(row, s);
+                        }
+                        results[c] = s;
                     }
-                    results[c] = s;
                 } catch (Throwable t) {
                     failures.add(t);
-                    return;
+                } finally {
+                    unfinished.countDown();
                 }
             }
         };
+        // helpers that start after every chunk is claimed find none and touch nothing
         int helpers = Math.min(chunks, Math.max(1, maxThreads)) - 1;
-        List<ForkJoinTask<?>> tasks = new ArrayList<>(helpers);
         for (int h = 0; h < helpers; h++) {
-            tasks.add(ForkJoinPool.commonPool().submit(worker));
+            ForkJoinPool.commonPool().execute(worker);
         }
         worker.run();
-        for (ForkJoinTask<?> task : tasks) {
-            // the worker catches everything it runs; join only waits (or runs a task not yet started)
-            task.join();
+        boolean interrupted = false;
+        while (true) {
+            try {
+                unfinished.await();
+                break;
+            } catch (InterruptedException e) {
+                interrupted = true;     // the chunks read the caller's memory: wait for them regardless
+            }
+        }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
         }
         if (!failures.isEmpty()) {
             Throwable first = failures.get(0);

@@ -52,8 +52,8 @@ class ViewsAndOrdersTest {
                 INDArray x2 = candidates.get((c + 1) % candidates.size());
                 INDArray expected = GramVolumes.pairwise(VolumeMethod.FAST, anchor.dup('c'), x1.dup('c'), x2.dup('c'));
                 ModalityBatches views = ModalityBatches.of(anchor, x1, x2);
-                // whole, blocks of 5 rows (ragged), one row per block
-                for (long scratch : new long[] {FastVolume.SCRATCH_ELEMENTS, 5L * b2, 1L}) {
+                // whole, blocks of 5 rows (the last one ragged)
+                for (long scratch : new long[] {FastVolume.SCRATCH_ELEMENTS, 5L * b2}) {
                     for (VolumeEpilogue epilogue : VolumeEpilogue.values()) {
                         assertEquals(expected, FastVolume.volumes(views, true, epilogue, scratch),
                                 "anchor order " + anchor.ordering() + " strides " + java.util.Arrays.toString(anchor.stride())

@@ -19,13 +19,16 @@ class HostRowsTest {
         AtomicInteger running = new AtomicInteger();
         AtomicInteger finishedAfterFailure = new AtomicInteger();
         IllegalStateException failure = new IllegalStateException("row 0 fails");
+        Thread caller = Thread.currentThread();
         for (int threads : new int[] {1, 2, 4, 8}) {
             running.set(0);
+            java.util.concurrent.atomic.AtomicBoolean failed = new java.util.concurrent.atomic.AtomicBoolean();
             IllegalStateException thrown = assertThrows(IllegalStateException.class,
                     () -> HostRows.forEachCollecting(rows, () -> null, (row, s) -> {
                         running.incrementAndGet();
                         try {
-                            if (row == 0) {
+                            // the caller fails at once while helper threads are still inside their rows
+                            if (Thread.currentThread() == caller && failed.compareAndSet(false, true)) {
                                 throw failure;
                             }
                             sleep(20);
@@ -34,9 +37,9 @@ class HostRowsTest {
                             running.decrementAndGet();
                         }
                     }, threads));
-            assertSame(failure, thrown);
             // nothing may still run once the caller has the exception (it would free the memory they read)
             assertEquals(0, running.get(), "rows still running after the call returned, threads = " + threads);
+            assertSame(failure, thrown);
         }
     }
 
