@@ -29,12 +29,12 @@ public enum ContrastiveScore {
         this.cliName = cliName;
     }
 
-    /** The name command lines use: {@code volume}, {@code triangle}, {@code triangle-area}. */
+    /** {@return the name command lines use: {@code volume}, {@code triangle}, {@code triangle-area}} */
     public String cliName() {
         return cliName;
     }
 
-    /** Whether this score needs exactly three modalities (anchor + 2 candidate batches). */
+    /** {@return whether this score needs exactly three modalities (anchor + 2 candidate batches)} */
     public boolean needsThreeModalities() {
         return this != GRAM_VOLUME;
     }
@@ -42,6 +42,8 @@ public enum ContrastiveScore {
     /**
      * The score matrix of validated batches, {@code B1 × B2}, in the batches' dtype.
      *
+     * @param batches validated inputs
+     * @return the scores, {@code B1 × B2}
      * @throws IllegalArgumentException for a TRIANGLE score unless there are exactly 3 modalities
      */
     public INDArray pairwise(ModalityBatches batches) {
@@ -52,6 +54,8 @@ public enum ContrastiveScore {
     /**
      * Records the forward pass for a backward pass (arrays in the current workspace).
      *
+     * @param batches validated inputs
+     * @return the tape: the scores and what the backward needs
      * @throws IllegalArgumentException for a TRIANGLE score unless there are exactly 3 modalities
      */
     public ScoreTape record(ModalityBatches batches) {
@@ -61,6 +65,8 @@ public enum ContrastiveScore {
     /**
      * The score named {@code name} ({@link #cliName()}, case-insensitive).
      *
+     * @param name {@code volume}, {@code triangle} or {@code triangle-area}
+     * @return the score
      * @throws IllegalArgumentException for any other name, listing the valid ones
      */
     public static ContrastiveScore fromCliName(String name) {

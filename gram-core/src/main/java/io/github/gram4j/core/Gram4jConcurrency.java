@@ -38,12 +38,12 @@ public final class Gram4jConcurrency {
         maxThreads = threads;
     }
 
-    /** The current cap, at least 1 (default: the number of available processors). */
+    /** {@return the current cap, at least 1 (default: the number of available processors)} */
     public static int getMaxThreads() {
         return maxThreads;
     }
 
-    /** Whether gram4j's host loops may run on more than one thread ({@code getMaxThreads() > 1}). */
+    /** {@return whether gram4j's host loops may run on more than one thread ({@code getMaxThreads() > 1})} */
     public static boolean isParallel() {
         return maxThreads > 1;
     }

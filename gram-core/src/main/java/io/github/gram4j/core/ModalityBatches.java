@@ -285,6 +285,8 @@ public final class ModalityBatches {
      * {@code log₂} of an upper bound on every volume of these batches, from the row norms of
      * validation: {@code max_i |a_i| · max_j Π_m |x_{m,j}|} (Hadamard's inequality: a volume is at
      * most the product of its vectors' norms). {@code −∞} when an entire side is zero.
+     *
+     * @return {@code log₂} of the bound
      */
     public double log2VolumeBound() {
         return anchorRange.log2Largest() + candidateRange.log2Largest();
@@ -311,7 +313,12 @@ public final class ModalityBatches {
         }
     }
 
-    /** {@code 2^log2} in decimal scientific notation, also beyond the range of double. */
+    /**
+     * Formats a power of two in decimal scientific notation, also beyond the range of double.
+     *
+     * @param log2 the exponent
+     * @return {@code 2^log2} as text, e.g. {@code 1.00e+300}
+     */
     public static String powerOfTwo(double log2) {
         if (log2 == Double.NEGATIVE_INFINITY) {
             return "0";
@@ -326,6 +333,8 @@ public final class ModalityBatches {
      * non-zero row's squared norm within {@code [2^−T, 2^T]}, {@code T = min(60, 900/k)}, and the
      * candidate norm products within the dtype. Otherwise {@link #rowScaled()} gives exact
      * volumes.
+     *
+     * @return whether the rows need no rescaling
      */
     public boolean wellScaled() {
         return anchorRange.wellScaled() && candidateRange.wellScaled();
@@ -338,6 +347,8 @@ public final class ModalityBatches {
      * {@code V_ij = V'_ij · 2^(e_i + Σ_m e_{m,j})} for the volumes {@code V'} of the scaled rows
      * ({@link RowScaled#exponent}). Copies every batch (into the current workspace, if one is open;
      * otherwise {@link #release()} of the scaled batches frees the copies).
+     *
+     * @return the scaled batches and the exponents to scale the volumes back
      */
     public RowScaled rowScaled() {
         int[] anchorExponents = new int[(int) anchorRows()];
@@ -375,7 +386,13 @@ public final class ModalityBatches {
      */
     public record RowScaled(ModalityBatches batches, int[] anchorExponents, int[] candidateExponents) {
 
-        /** The exponent of pair {@code (i, j)}: {@code V_ij = V'_ij · 2^exponent(i, j)}. */
+        /**
+         * The exponent of a pair.
+         *
+         * @param i anchor row
+         * @param j candidate row
+         * @return {@code e} with {@code V_ij = V'_ij · 2^e}
+         */
         public int exponent(int i, int j) {
             return anchorExponents[i] + candidateExponents[j];
         }

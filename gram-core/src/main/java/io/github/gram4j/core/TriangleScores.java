@@ -73,6 +73,9 @@ public final class TriangleScores {
     /**
      * The rootless scores ({@code rooted = false}) or areas of already validated batches.
      *
+     * @param batches validated inputs: an anchor and exactly two candidate batches
+     * @param rooted the geometric area ({@code true}) or the rootless training score
+     * @return the scores, {@code B1 × B2}, in the batches' dtype
      * @throws IllegalArgumentException unless the batches hold exactly three modalities
      */
     public static INDArray compute(ModalityBatches batches, boolean rooted) {
@@ -89,6 +92,8 @@ public final class TriangleScores {
      * single-tuple function, {@code sqrt(|u|²|w|² − (u·w)²)/2} with {@code u = x₀ − x₁},
      * {@code w = x₀ − x₂}. The rootless score of the same triangle is {@code 2·area²}.
      *
+     * @param vertices the three vertices, {@code 3 × d}
+     * @return the area, computed in double
      * @throws IllegalArgumentException if {@code vertices} is null, not {@code 3 × d}, empty,
      *     non-float or holds a non-finite value
      */

@@ -31,6 +31,16 @@ public record LossResult(double loss, INDArray rowLossesAnchorToCandidate, INDAr
     /**
      * Copies the gradient lists into unmodifiable lists.
      *
+     * @param loss see the record's description
+     * @param rowLossesAnchorToCandidate see the record's description
+     * @param rowLossesCandidateToAnchor see the record's description
+     * @param anchorScores see the record's description
+     * @param candidateScores see the record's description
+     * @param gradAnchor see the record's description
+     * @param gradCandidates see the record's description
+     * @param gradTemperature see the record's description
+     * @param gradGatheredAnchor see the record's description
+     * @param gradGatheredCandidates see the record's description
      * @throws NullPointerException if {@code gradCandidates} or {@code gradGatheredCandidates} is
      *     null or holds a null
      */

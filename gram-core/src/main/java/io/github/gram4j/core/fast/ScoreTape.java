@@ -13,17 +13,19 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  */
 public interface ScoreTape {
 
-    /** The score matrix {@code S}, {@code B1 × B2}, in the batches' dtype. */
+    /** {@return the score matrix {@code S}, {@code B1 × B2}, in the batches' dtype} */
     INDArray scores();
 
-    /** The validated inputs this tape was recorded on. */
+    /** {@return the validated inputs this tape was recorded on} */
     ModalityBatches batches();
 
     /**
      * Back-propagates {@code g = ∂L/∂S} ({@code B1 × B2}).
      *
+     * @param g {@code ∂L/∂S}, {@code B1 × B2}, in the batches' dtype
      * @param anchorGradient whether to compute {@code ∂L/∂anchor} ({@code B1 × d})
      * @param candidateGradients whether to compute {@code ∂L/∂candidates[m]} ({@code B2 × d} each)
+     * @return {@code ∂L/∂anchor} and {@code ∂L/∂candidates[m]} (null or empty where not asked for)
      * @throws IllegalArgumentException if {@code g} is not {@code B1 × B2}
      */
     VolumeGradients backward(INDArray g, boolean anchorGradient, boolean candidateGradients);

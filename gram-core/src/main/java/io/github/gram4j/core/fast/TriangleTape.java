@@ -103,6 +103,7 @@ public final class TriangleTape implements ScoreTape {
      *
      * @param batches the anchor and exactly two candidate batches ({@code V}, then {@code A})
      * @param rooted the geometric area {@code sqrt(q)/2} instead of the rootless {@code q/2}
+     * @return the tape: the scores and what the backward needs
      * @throws IllegalArgumentException unless {@code batches} hold exactly three modalities, or if
      *     the scores could overflow the dtype
      */
@@ -270,7 +271,7 @@ public final class TriangleTape implements ScoreTape {
         return count;
     }
 
-    /** Whether the scores are the geometric area ({@code sqrt(q)/2}) rather than {@code q/2}. */
+    /** {@return whether the scores are the geometric area ({@code sqrt(q)/2}) rather than {@code q/2}} */
     public boolean rooted() {
         return rooted;
     }
@@ -582,6 +583,9 @@ public final class TriangleTape implements ScoreTape {
     }
 
     /**
+     * Refuses anything but three modalities.
+     *
+     * @param batches validated inputs
      * @throws IllegalArgumentException unless the batches hold exactly three modalities (an anchor
      *     and two candidate batches)
      */

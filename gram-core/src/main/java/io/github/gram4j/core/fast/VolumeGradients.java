@@ -15,6 +15,8 @@ public record VolumeGradients(INDArray anchor, List<INDArray> candidates) {
     /**
      * Copies {@code candidates} into an unmodifiable list.
      *
+     * @param anchor {@code ∂L/∂anchor}, or {@code null}
+     * @param candidates {@code ∂L/∂candidates[m]}
      * @throws NullPointerException if {@code candidates} is null or holds a null
      */
     public VolumeGradients {
