@@ -54,6 +54,8 @@ public final class GramIndex {
      * Opens the index in {@code directory}, checking the manifest, the files' presence and sizes and
      * the {@code .npy} headers (not yet the checksums, see the class doc).
      *
+     * @param directory the index directory, holding {@value IndexManifest#FILE_NAME} and the chunk files
+     * @return the open index; its chunks' checksums are verified on first use
      * @throws IndexFormatException naming the file, if anything is missing, truncated or mismatched
      * @throws IOException if a file cannot be read
      */
@@ -122,42 +124,47 @@ public final class GramIndex {
         }
     }
 
-    /** The index directory. */
+    /** {@return the index directory, as given to {@link #open}} */
     public Path directory() {
         return directory;
     }
 
-    /** The manifest read by {@link #open}. */
+    /** {@return the manifest read by {@link #open}} */
     public IndexManifest manifest() {
         return manifest;
     }
 
-    /** FLOAT or DOUBLE: the dtype of the stored bases and of search. */
+    /** {@return FLOAT or DOUBLE: the dtype of the stored bases and of search} */
     public DataType dataType() {
         return manifest.dataType();
     }
 
-    /** {@code d}. */
+    /** {@return {@code d}, the dimension of every stored and query vector} */
     public int dim() {
         return manifest.dim();
     }
 
-    /** {@code K}: candidate vectors per item. */
+    /** {@return {@code K}: candidate vectors (modalities) per item} */
     public int modalities() {
         return manifest.modalities();
     }
 
-    /** The number of items. */
+    /** {@return the number of items in all chunks} */
     public long size() {
         return manifest.items();
     }
 
-    /** The number of chunks. */
+    /** {@return the number of chunks in the manifest} */
     public int chunkCount() {
         return manifest.chunks().size();
     }
 
-    /** Verifies the checksums of every chunk not verified yet. @throws IndexFormatException on a mismatch */
+    /**
+     * Verifies the checksums of every chunk not verified yet.
+     *
+     * @throws IndexFormatException naming the file on a checksum mismatch
+     * @throws IOException if a chunk file cannot be read
+     */
     public void verifyAll() throws IOException {
         for (int c = 0; c < chunkCount(); c++) {
             verify(c);
@@ -203,8 +210,12 @@ public final class GramIndex {
     /**
      * Chunk {@code c}, memory-mapped, after verifying its checksums (once per open index).
      *
+     * @param c the chunk number, {@code 0 … chunkCount() − 1}
+     * @return the chunk's {@code K} bases ({@code items × d} each) and {@code Π ρ} ({@code items}), in
+     *     {@link #dataType()}, as views of the mapped files
      * @throws IndexFormatException if a checksum does not match
      * @throws IndexOutOfBoundsException if {@code c} is not a chunk number
+     * @throws IOException if a chunk file cannot be read or mapped
      */
     public IndexChunk chunk(int c) throws IOException {
         IndexManifest.Chunk entry = manifest.chunks().get(c);
@@ -237,7 +248,13 @@ public final class GramIndex {
     /**
      * The ids of chunk {@code c}'s items, in item order, after verifying its checksums.
      *
-     * @throws IndexFormatException if the ids file is corrupted or holds another number of ids
+     * @param c the chunk number, {@code 0 … chunkCount() − 1}
+     * @return the chunk's {@code items} ids; entry {@code j} is the id of global item
+     *     {@code firstItem + j}
+     * @throws IndexFormatException if the ids file is corrupted, not valid UTF-8 or holds another number
+     *     of ids
+     * @throws IndexOutOfBoundsException if {@code c} is not a chunk number
+     * @throws IOException if a chunk file cannot be read
      */
     public List<String> ids(int c) throws IOException {
         IndexManifest.Chunk entry = manifest.chunks().get(c);
@@ -257,7 +274,13 @@ public final class GramIndex {
         return ids;
     }
 
-    /** The id of every item, in item order (reads every ids file; {@code O(size)} memory). */
+    /**
+     * The id of every item, in item order (reads every ids file; {@code O(size)} memory).
+     *
+     * @return {@link #size()} ids; entry {@code i} is the id of global item {@code i}
+     * @throws IndexFormatException if a chunk is corrupted or its ids file holds another number of ids
+     * @throws IOException if a chunk file cannot be read
+     */
     public List<String> allIds() throws IOException {
         List<String> all = new ArrayList<>();
         for (int c = 0; c < chunkCount(); c++) {
@@ -266,7 +289,13 @@ public final class GramIndex {
         return all;
     }
 
-    /** The chunk holding global item {@code item}. */
+    /**
+     * The chunk holding global item {@code item}.
+     *
+     * @param item a global item index, {@code 0 … size() − 1}
+     * @return the number of the chunk whose items include {@code item}
+     * @throws IndexOutOfBoundsException if {@code item} is not an item of this index
+     */
     public int chunkOf(long item) {
         List<IndexManifest.Chunk> chunks = manifest.chunks();
         int lo = 0;

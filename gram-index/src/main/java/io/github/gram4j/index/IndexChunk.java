@@ -31,32 +31,38 @@ public final class IndexChunk {
         this.mappings = List.copyOf(mappings);
     }
 
-    /** The chunk's position in the manifest. */
+    /** {@return the chunk's position in the manifest, its number for {@link GramIndex#chunk}} */
     public int number() {
         return number;
     }
 
-    /** The global index of the first item. */
+    /** {@return the global index of the chunk's first item} */
     public long firstItem() {
         return firstItem;
     }
 
-    /** The number of items. */
+    /** {@return the number of items in this chunk, the rows of every basis} */
     public long items() {
         return items;
     }
 
-    /** {@code Q_m}, {@code items × d}: row {@code j} is the unit vector {@code q_{m,j}}. */
+    /**
+     * The basis of one candidate modality.
+     *
+     * @param m the modality, {@code 0 … K − 1}
+     * @return {@code Q_m}, {@code items × d}, in the index's dtype: row {@code j} is the unit vector
+     *     {@code q_{m,j}} of global item {@code firstItem + j}
+     */
     public INDArray basis(int m) {
         return bases.get(m);
     }
 
-    /** All {@code K} bases. */
+    /** {@return all {@code K} bases {@code Q_m} ({@code items × d} each), in modality order; unmodifiable} */
     public List<INDArray> bases() {
         return bases;
     }
 
-    /** {@code Π_m ρ_{m,j}}, {@code items} entries. */
+    /** {@return {@code Π_m ρ_{m,j}}: a vector of {@code items} entries in the index's dtype} */
     public INDArray rhoProduct() {
         return rhoProduct;
     }

@@ -14,7 +14,12 @@ public final class IndexFormatException extends IllegalArgumentException {
         super(message);
     }
 
-    /** @param message names the file and the problem */
+    /**
+     * An index problem detected through another exception.
+     *
+     * @param message names the file and the problem
+     * @param cause the underlying exception (e.g. a malformed {@code .npy} header or invalid UTF-8)
+     */
     public IndexFormatException(String message, Throwable cause) {
         super(message, cause);
     }

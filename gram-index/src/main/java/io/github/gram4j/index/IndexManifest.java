@@ -48,7 +48,18 @@ public record IndexManifest(int formatVersion, DataType dataType, int dim, int m
     private static final String FORMAT = "gram4j-index";
     private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
-    /** @throws IllegalArgumentException if the chunks are not contiguous or do not add up to {@code items} */
+    /**
+     * Checks the manifest's consistency.
+     *
+     * @param formatVersion {@value #FORMAT_VERSION}
+     * @param dataType FLOAT or DOUBLE
+     * @param dim {@code d}, at least 1
+     * @param modalities {@code K}: candidate vectors per item, at least 1
+     * @param items the number of items, the sum over the chunks
+     * @param chunks the chunks in item order, contiguous from item 0 (copied)
+     * @throws IllegalArgumentException if the chunks are not contiguous or do not add up to {@code items},
+     *     the dtype is not FLOAT or DOUBLE, or {@code dim} or {@code modalities} is not positive
+     */
     public IndexManifest {
         chunks = List.copyOf(chunks);
         long next = 0;
@@ -103,7 +114,12 @@ public record IndexManifest(int formatVersion, DataType dataType, int dim, int m
         return new IndexManifest(formatVersion, dataType, dim, modalities, n, all);
     }
 
-    /** The dtype's name in the manifest and in {@code .npy} terms: {@code float32} or {@code float64}. */
+    /**
+     * The dtype's name in the manifest and in {@code .npy} terms.
+     *
+     * @param type FLOAT or DOUBLE (any other type is named {@code float32})
+     * @return {@code float64} for DOUBLE, else {@code float32}
+     */
     public static String dtypeName(DataType type) {
         return type == DataType.DOUBLE ? "float64" : "float32";
     }

@@ -23,18 +23,27 @@ public final class IndexSearch {
     /** Progress callback: items scanned so far and in all, after each chunk. */
     @FunctionalInterface
     public interface Progress {
-        /** Called after each chunk. */
+        /**
+         * Called after each chunk.
+         *
+         * @param itemsDone the items of the chunks scanned so far
+         * @param itemsTotal the items of all chunks being searched
+         */
         void update(long itemsDone, long itemsTotal);
     }
 
     /**
      * The top {@code k} items of every query over the whole index.
      *
+     * @param index the index to search
      * @param queries {@code Q × d}, floating point (converted to the index's dtype), finite
      * @param k results per query, at least 1 (fewer if the index has fewer items)
+     * @return for each of the {@code Q} queries, its {@code min(k, size)} items of lowest volume, best
+     *     first, with their volumes
      * @throws IllegalArgumentException naming the argument if {@code queries} has the wrong shape,
      *     dtype or non-finite values, or {@code k < 1}
      * @throws IndexFormatException if a chunk turns out corrupted when it is first read
+     * @throws IOException if a chunk file cannot be read or mapped
      */
     public static SearchResults search(GramIndex index, INDArray queries, int k) throws IOException {
         return search(index, queries, k, IntStream.range(0, index.chunkCount()).toArray(), null);
@@ -44,8 +53,17 @@ public final class IndexSearch {
      * As {@link #search(GramIndex, INDArray, int)} over some chunks only (a partition of the
      * gallery); {@link SearchResults#merge} combines the results of disjoint partitions.
      *
-     * @param chunks chunk numbers, each at most once
+     * @param index the index to search
+     * @param queries {@code Q × d}, floating point (converted to the index's dtype), finite
+     * @param k results per query, at least 1 (fewer if the chunks hold fewer items)
+     * @param chunks chunk numbers, each at most once, in any order
      * @param progress called after each chunk, or null
+     * @return for each of the {@code Q} queries, its {@code min(k, items of the chunks)} items of lowest
+     *     volume among those chunks, best first, with their volumes (global item indices)
+     * @throws IllegalArgumentException naming the argument if {@code queries} has the wrong shape,
+     *     dtype or non-finite values, {@code k < 1}, or a chunk number is out of range or repeated
+     * @throws IndexFormatException if a chunk turns out corrupted when it is first read
+     * @throws IOException if a chunk file cannot be read or mapped
      */
     public static SearchResults search(GramIndex index, INDArray queries, int k, int[] chunks, Progress progress)
             throws IOException {

@@ -78,12 +78,16 @@ public final class IndexWriter implements AutoCloseable {
     /**
      * Starts a new index at {@code directory}, which must not exist yet (or be an empty directory).
      *
+     * @param directory where the index will be; its parent directory must exist
      * @param dataType FLOAT or DOUBLE: the stored bases' dtype (inputs are converted to it)
      * @param dim {@code d}
      * @param modalities {@code K ≥ 1}
      * @param chunkSize items per chunk, at least 1, with {@code chunkSize · d · width ≤ 1 GiB}
+     * @return a writer for the new index, which appears at {@code directory} on {@link #commit}
      * @throws IllegalArgumentException naming the argument if one is out of range or the directory is
      *     not empty
+     * @throws IOException if {@code directory} cannot be listed or the working directory beside it cannot
+     *     be created
      */
     public static IndexWriter create(Path directory, DataType dataType, int dim, int modalities, int chunkSize)
             throws IOException {
@@ -118,8 +122,15 @@ public final class IndexWriter implements AutoCloseable {
     /**
      * Starts appending to the existing index at {@code directory}.
      *
+     * @param directory an existing index directory
+     * @param chunkSize items per new chunk, at least 1, with {@code chunkSize · d · width ≤ 1 GiB}
+     *     (existing chunks keep their sizes)
+     * @return a writer holding the index's append lock until closed; the new items become visible on
+     *     {@link #commit}
      * @throws IndexFormatException if it is not a valid index
+     * @throws IllegalArgumentException if {@code chunkSize} is out of range
      * @throws IllegalStateException if another append holds the lock
+     * @throws IOException if the index or its lock file cannot be read or opened
      */
     public static IndexWriter append(Path directory, int chunkSize) throws IOException {
         GramIndex existing = GramIndex.open(directory);
@@ -143,7 +154,7 @@ public final class IndexWriter implements AutoCloseable {
         }
     }
 
-    /** The manifest as it will be after {@link #commit}. */
+    /** {@return the manifest as it will be after {@link #commit}: the base manifest plus the chunks added so far} */
     public IndexManifest pending() {
         return base.plus(added);
     }
@@ -157,6 +168,8 @@ public final class IndexWriter implements AutoCloseable {
      *     share an id)
      * @throws IllegalArgumentException naming the argument and shapes if the counts, {@code d} or
      *     {@code K} do not match the index, a value is not finite or an id is invalid
+     * @throws IllegalStateException if this writer is already committed or closed
+     * @throws IOException if a chunk file cannot be written
      */
     public void add(List<INDArray> candidates, List<String> ids) throws IOException {
         checkOpen();
@@ -283,6 +296,7 @@ public final class IndexWriter implements AutoCloseable {
      *
      * @return the committed manifest
      * @throws IllegalStateException if nothing was added to a new index, or already committed
+     * @throws IOException if the manifest cannot be written or the directory cannot be moved into place
      */
     public IndexManifest commit() throws IOException {
         checkOpen();

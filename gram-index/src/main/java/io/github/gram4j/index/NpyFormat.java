@@ -40,7 +40,7 @@ public final class NpyFormat {
      */
     public record Header(DataType dataType, long[] shape, long dataOffset) {
 
-        /** The number of elements. */
+        /** {@return the number of elements, the product of the shape (1 for a scalar)} */
         public long elements() {
             long n = 1;
             for (long s : shape) {
@@ -49,7 +49,7 @@ public final class NpyFormat {
             return n;
         }
 
-        /** {@code dataOffset + elements · width}: the exact size of a complete file. */
+        /** {@return {@code dataOffset + elements · width}: the exact size in bytes of a complete file} */
         public long fileBytes() {
             return dataOffset + Math.multiplyExact(elements(), (long) dataType.width());
         }
@@ -85,7 +85,14 @@ public final class NpyFormat {
         }
     }
 
-    /** The bytes of a version 1.0 header for a C-order array of {@code type} and {@code shape}. */
+    /**
+     * The header for a C-order array, padded so that the data starts at a multiple of 64 bytes.
+     *
+     * @param type FLOAT, DOUBLE or LONG
+     * @param shape the array's shape
+     * @return the bytes of a version 1.0 header, magic string included; the data follows it
+     * @throws IllegalArgumentException if {@code type} is not FLOAT, DOUBLE or LONG
+     */
     public static byte[] header(DataType type, long... shape) {
         StringBuilder tuple = new StringBuilder("(");
         for (int i = 0; i < shape.length; i++) {
@@ -109,10 +116,13 @@ public final class NpyFormat {
     /**
      * Reads and checks the header of an open {@code .npy} file.
      *
+     * @param channel the file, read from byte 0 (its position is not used or changed)
      * @param name the file's name in messages
      * @throws IllegalArgumentException naming the file if it is not a {@code .npy} file of a
      *     little-endian {@code <f4}, {@code <f8} or {@code <i8} C-order array, or is shorter than its
      *     header says
+     * @return the header: dtype, shape and the offset of the data
+     * @throws IOException if the file cannot be read
      */
     public static Header read(FileChannel channel, String name) throws IOException {
         long size = channel.size();
@@ -204,7 +214,15 @@ public final class NpyFormat {
         return header;
     }
 
-    /** As {@link #read(FileChannel, String)} for a path, named by the path. */
+    /**
+     * As {@link #read(FileChannel, String)} for a path, named by the path.
+     *
+     * @param file a {@code .npy} file
+     * @return the header: dtype, shape and the offset of the data
+     * @throws IllegalArgumentException naming the file if it is not a valid {@code .npy} file of a
+     *     supported dtype, or is shorter than its header says
+     * @throws IOException if the file cannot be opened or read
+     */
     public static Header read(Path file) throws IOException {
         try (FileChannel ch = FileChannel.open(file)) {
             return read(ch, file.toString());

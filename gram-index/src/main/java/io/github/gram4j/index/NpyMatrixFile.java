@@ -34,9 +34,12 @@ public final class NpyMatrixFile implements AutoCloseable {
     /**
      * Opens {@code file} and checks its header.
      *
+     * @param file a {@code .npy} file holding a {@code rows × d} float32 or float64 array
      * @param name the file's name in messages
+     * @return the open file, to be closed by the caller
      * @throws IllegalArgumentException naming the file if it is missing, not a {@code .npy} file, not
      *     2-D, empty, or not little-endian float32/float64
+     * @throws IOException if the file cannot be opened or read
      */
     public static NpyMatrixFile open(Path file, String name) throws IOException {
         FileChannel ch;
@@ -61,27 +64,37 @@ public final class NpyMatrixFile implements AutoCloseable {
         }
     }
 
-    /** The row count. */
+    /** {@return the row count, the array's first dimension} */
     public long rowCount() {
         return header.shape()[0];
     }
 
-    /** {@code d}. */
+    /** {@return {@code d}, the number of columns, the array's second dimension} */
     public long columns() {
         return header.shape()[1];
     }
 
-    /** FLOAT or DOUBLE. */
+    /** {@return FLOAT or DOUBLE: the dtype of the stored values and of {@link #rows}} */
     public DataType dataType() {
         return header.dataType();
     }
 
-    /** The name given to {@link #open}. */
+    /** {@return the name given to {@link #open}, used in messages} */
     public String name() {
         return name;
     }
 
-    /** Rows {@code from … to − 1} as a c-order view of the file. */
+    /**
+     * Rows {@code from … to − 1} as a c-order view of the file.
+     *
+     * @param from the first row, inclusive
+     * @param to the end row, exclusive, greater than {@code from} and at most {@link #rowCount()}
+     * @return a {@code (to − from) × d} array in {@link #dataType()}, valid until {@link #releaseRows} or
+     *     {@link #close}
+     * @throws IndexOutOfBoundsException if the range is empty or outside {@code 0 … rowCount()}
+     * @throws IllegalArgumentException if the rows span more than 2 GiB
+     * @throws IOException if the range cannot be mapped
+     */
     public INDArray rows(long from, long to) throws IOException {
         if (from < 0 || to > rowCount() || from >= to) {
             throw new IndexOutOfBoundsException(name + ": rows " + from + ".." + to + " of " + rowCount());

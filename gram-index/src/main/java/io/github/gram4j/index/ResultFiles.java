@@ -29,7 +29,12 @@ public final class ResultFiles {
     private ResultFiles() {
     }
 
-    /** The three paths for {@code prefix}: items, volumes, TSV. */
+    /**
+     * The three files written for {@code prefix}.
+     *
+     * @param prefix the path prefix; its file name is extended, the files lie in its directory
+     * @return {@code PREFIX.items.npy}, {@code PREFIX.volumes.npy} and {@code PREFIX.tsv}, in that order
+     */
     public static List<Path> paths(Path prefix) {
         String name = prefix.getFileName().toString();
         return List.of(prefix.resolveSibling(name + ".items.npy"), prefix.resolveSibling(name + ".volumes.npy"),
@@ -39,6 +44,10 @@ public final class ResultFiles {
     /**
      * Writes {@code results} of a search of {@code index} under {@code prefix}.
      *
+     * @param index the searched index: its dtype for the volumes file and its ids for the TSV
+     * @param results the search results, global item indices of {@code index}
+     * @param prefix the path prefix of the three files (see {@link #paths}); existing files are replaced
+     * @throws IndexFormatException if an ids file of the index is corrupted
      * @throws IOException if a file cannot be written (nothing is left behind)
      */
     public static void write(GramIndex index, SearchResults results, Path prefix) throws IOException {

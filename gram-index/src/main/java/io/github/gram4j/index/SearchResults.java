@@ -15,12 +15,23 @@ import java.util.Arrays;
  * @param items global item indices, {@code queries · k}
  * @param volumes the volumes, {@code queries · k}, in the index's dtype's precision (FLOAT values are
  *     exact as doubles)
+ * @serial exclude As for every record, the serialized form is exactly the components documented above
+ *     (Java Object Serialization Specification, 1.13); this keeps the JDK 17 javadoc from asking for
+ *     comments on the record's implicit private fields (JDK-8275199).
  */
 public record SearchResults(int queries, int k, long[] items, double[] volumes) implements Serializable {
 
     private static final long serialVersionUID = 1L;
 
-    /** @throws IllegalArgumentException if the arrays do not hold {@code queries · k} entries */
+    /**
+     * Checks the sizes.
+     *
+     * @param queries the number of queries, at least 0
+     * @param k results per query, at least 0
+     * @param items global item indices, {@code queries · k}, row-major by query
+     * @param volumes the volumes, {@code queries · k}, row-major by query (not copied)
+     * @throws IllegalArgumentException if the arrays do not hold {@code queries · k} entries
+     */
     public SearchResults {
         if (queries < 0 || k < 0 || items == null || volumes == null || items.length != (long) queries * k
                 || volumes.length != items.length) {
@@ -29,12 +40,24 @@ public record SearchResults(int queries, int k, long[] items, double[] volumes) 
         }
     }
 
-    /** The item at rank {@code r} (0-based) of query {@code i}. */
+    /**
+     * The item at a rank of a query.
+     *
+     * @param i the query, {@code 0 … queries − 1}
+     * @param r the rank, 0-based, {@code 0 … k − 1}
+     * @return the global item index at rank {@code r} of query {@code i}
+     */
     public long item(int i, int r) {
         return items[i * k + r];
     }
 
-    /** The volume at rank {@code r} (0-based) of query {@code i}. */
+    /**
+     * The volume at a rank of a query.
+     *
+     * @param i the query, {@code 0 … queries − 1}
+     * @param r the rank, 0-based, {@code 0 … k − 1}
+     * @return the GRAM volume of query {@code i} and its item at rank {@code r}
+     */
     public double volume(int i, int r) {
         return volumes[i * k + r];
     }
@@ -43,6 +66,9 @@ public record SearchResults(int queries, int k, long[] items, double[] volumes) 
      * The top {@code limit} of the union of two results over disjoint item sets for the same queries
      * (e.g. two partitions of a gallery): a merge by (volume, item index).
      *
+     * @param other results for the same queries over items disjoint from this one's
+     * @param limit results per query to keep, at least 1
+     * @return new results with {@code min(limit, k + other.k)} items per query, best first
      * @throws IllegalArgumentException if the query counts differ or {@code limit < 1}
      */
     public SearchResults merge(SearchResults other, int limit) {

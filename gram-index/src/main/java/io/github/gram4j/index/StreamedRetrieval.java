@@ -47,7 +47,7 @@ public final class StreamedRetrieval {
      */
     public record Ranks(int[] anchorToCandidate, long[] candidateItems, int[] candidateToAnchor) {
 
-        /** R@1/5/10, MedR and MeanR of both directions. */
+        /** {@return R@1/5/10, MedR and MeanR of both directions, computed from these ranks} */
         public RetrievalMetrics metrics() {
             return new RetrievalMetrics(DirectionMetrics.fromRanks(anchorToCandidate),
                     DirectionMetrics.fromRanks(candidateToAnchor));
@@ -57,12 +57,16 @@ public final class StreamedRetrieval {
     /**
      * Ranks every query against the whole index and every positive item against the queries.
      *
+     * @param index the gallery
      * @param queries {@code Q × d}, floating point, finite
      * @param queryIds {@code Q} ids; each must be the id of at least one item
      * @param progress called after each chunk of each scan (items count twice when a chunk is scanned
      *     in both), or null
      * @throws IllegalArgumentException naming the argument if the shapes or ids do not fit, or a
      *     query id has no item
+     * @return the ranks of both directions, 1-based
+     * @throws IndexFormatException if a chunk turns out corrupted when it is first read
+     * @throws IOException if a chunk file cannot be read or mapped
      */
     public static Ranks evaluate(GramIndex index, INDArray queries, List<String> queryIds,
             IndexSearch.Progress progress) throws IOException {
