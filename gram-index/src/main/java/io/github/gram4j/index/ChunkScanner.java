@@ -8,6 +8,7 @@ import java.util.List;
 
 import io.github.gram4j.core.ModalityBatches;
 import io.github.gram4j.core.fast.BasisVolumes;
+import io.github.gram4j.core.internal.HostRows;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
@@ -74,6 +75,30 @@ final class ChunkScanner {
                 System.arraycopy(all, off, dst, 0, cols);
             }
         }
+
+        /**
+         * Runs {@code visitor} for every row of the block, in parallel chunks through gram-core's
+         * {@code HostRows} (capped by {@code Gram4jConcurrency}; returns only when every chunk has
+         * finished, also when one fails). The row array is the chunk's scratch: read it, don't keep it.
+         */
+        void forEachRow(RowVisitor visitor) {
+            HostRows.forEach(rows, RowScratch::new, (r, scratch) -> {
+                row(r, scratch.values, scratch.floats);
+                visitor.visit(r, scratch.values);
+            });
+        }
+
+        /** One chunk's row buffers: the volumes in double, and float staging for FLOAT blocks. */
+        private final class RowScratch {
+            final double[] values = new double[cols];
+            final float[] floats = new float[cols];
+        }
+    }
+
+    /** A body run for one row of a {@link Block}: {@code v[c]} is the volume of item {@code item0 + c}. */
+    @FunctionalInterface
+    interface RowVisitor {
+        void visit(int r, double[] v);
     }
 
     interface BlockConsumer {

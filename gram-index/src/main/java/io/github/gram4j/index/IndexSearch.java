@@ -86,20 +86,9 @@ public final class IndexSearch {
         long[] bestItems = new long[q * kk];
         double[] bestVolumes = new double[q * kk];
         int[] filled = new int[q];
-        ThreadLocal<double[][]> rowScratch = ThreadLocal.withInitial(() -> new double[1][0]);
-        ThreadLocal<float[][]> floatScratch = ThreadLocal.withInitial(() -> new float[1][0]);
         // Chunks in ascending item order: a volume equal to the current k-th never displaces it.
         scanner.scan(sorted, block -> {
-            IntStream rows = IntStream.range(0, block.rows);
-            (block.rows > 1 ? rows.parallel() : rows).forEach(r -> {
-                double[][] dh = rowScratch.get();
-                float[][] fh = floatScratch.get();
-                if (dh[0].length < block.cols) {
-                    dh[0] = new double[block.cols];
-                    fh[0] = new float[block.cols];
-                }
-                double[] v = dh[0];
-                block.row(r, v, fh[0]);
+            block.forEachRow((r, v) -> {
                 int i = block.q0 + r;
                 int base = i * kk;
                 int size = filled[i];

@@ -10,6 +10,7 @@ import java.util.stream.IntStream;
 
 import io.github.gram4j.metrics.DirectionMetrics;
 import io.github.gram4j.metrics.RetrievalMetrics;
+import io.github.gram4j.core.internal.HostRows;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
@@ -165,19 +166,8 @@ public final class StreamedRetrieval {
         // Pass 2: count what ranks before each positive, in both directions.
         int[] a2c = new int[q];
         int[] c2a = new int[positives.length];
-        ThreadLocal<double[][]> rowScratch = ThreadLocal.withInitial(() -> new double[1][0]);
-        ThreadLocal<float[][]> floatScratch = ThreadLocal.withInitial(() -> new float[1][0]);
         scanner.scan(IntStream.range(0, index.chunkCount()).toArray(), block -> {
-            IntStream rows = IntStream.range(0, block.rows);
-            (block.rows > 1 ? rows.parallel() : rows).forEach(r -> {
-                double[][] dh = rowScratch.get();
-                float[][] fh = floatScratch.get();
-                if (dh[0].length < block.cols) {
-                    dh[0] = new double[block.cols];
-                    fh[0] = new float[block.cols];
-                }
-                double[] v = dh[0];
-                block.row(r, v, fh[0]);
+            block.forEachRow((r, v) -> {
                 int i = block.q0 + r;
                 double t = targetVolume[i];
                 long tieLimit = Math.min(block.cols, Math.max(0, target[i] - block.item0));
@@ -192,8 +182,8 @@ public final class StreamedRetrieval {
             });
             int from = lowerBound(positives, block.item0);
             int to = lowerBound(positives, block.item0 + block.cols);
-            IntStream cols = IntStream.range(from, to);
-            (to - from > 64 ? cols.parallel() : cols).forEach(p -> {
+            HostRows.forEach(to - from, () -> null, (n, unused) -> {
+                int p = from + n;
                 int c = (int) (positives[p] - block.item0);
                 double best = bestVolume[p];
                 int bestI = bestQuery[p];
