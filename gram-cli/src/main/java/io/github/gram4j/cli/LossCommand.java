@@ -107,8 +107,10 @@ public final class LossCommand implements Callable<Integer> {
             throw new ParameterException(spec.commandLine(), "--gathered-inputs must list as many files as --inputs ("
                     + inputs.size() + "), got " + gatheredFiles.size());
         }
-        if (!(temperature > 0) || Double.isInfinite(temperature)) {
-            throw new ParameterException(spec.commandLine(), "--temperature must be finite and > 0, got " + temperature);
+        try {
+            Temperature.of(temperature); // finite and >= Double.MIN_NORMAL
+        } catch (IllegalArgumentException e) {
+            throw new ParameterException(spec.commandLine(), "--temperature: " + e.getMessage(), e);
         }
         if (!(labelSmoothing >= 0 && labelSmoothing <= 1)) {
             throw new ParameterException(spec.commandLine(), "--label-smoothing must be in [0, 1], got " + labelSmoothing);

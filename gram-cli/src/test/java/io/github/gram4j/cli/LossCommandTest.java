@@ -143,7 +143,10 @@ class LossCommandTest {
         Path dbl = write(dir.resolve("dbl.npy"), random(4, BS, D, DataType.DOUBLE));
         String a = x.get(0).toString();
         String xs = joined(x.subList(1, 3));
-        assertRejected(List.of("loss", "--anchor", a, "--inputs", xs, "--temperature", "0"), "--temperature", "> 0");
+        assertRejected(List.of("loss", "--anchor", a, "--inputs", xs, "--temperature", "0"), "--temperature", ">= 2.2");
+        // a subnormal tau passes "> 0" but breaks the logits: a usage error (exit 2), not an internal error
+        assertRejected(List.of("loss", "--anchor", a, "--inputs", xs, "--temperature", "1e-320"), "--temperature",
+                "subnormal");
         assertRejected(List.of("loss", "--anchor", a, "--inputs", xs, "--temperature", "-1"), "--temperature");
         assertRejected(List.of("loss", "--anchor", a, "--inputs", xs, "--label-smoothing", "1.5"), "--label-smoothing");
         assertRejected(List.of("loss", "--anchor", a, "--inputs", xs, "--offset", "0"), "--gathered-anchor",
