@@ -83,12 +83,19 @@ public final class IndexCommand implements Callable<Integer> {
                         + " the whole index (0, 1, ...).")
         Path ids;
 
-        @Option(names = "--chunk-size", defaultValue = "" + IndexWriter.DEFAULT_CHUNK_SIZE, paramLabel = "N",
-                description = "Items per chunk file (default ${DEFAULT-VALUE}).")
-        int chunkSize;
+        @Option(names = "--chunk-size", paramLabel = "N",
+                description = "Items per chunk file (default " + IndexWriter.DEFAULT_CHUNK_SIZE + ", fewer for rows"
+                        + " so wide that a chunk's basis would pass 1 GiB).")
+        Integer chunkSize;
+
+        /** {@code --chunk-size}, or the default for rows of {@code dim} entries of {@code type}. */
+        int chunkSize(int dim, DataType type) {
+            return chunkSize != null ? chunkSize : IndexWriter.defaultChunkSize(dim, type);
+        }
 
         /** Streams the inputs into {@code writer}, chunk by chunk, then commits. */
         void addAll(IndexWriter writer, String what, long firstItem, int dim, int modalities) throws IOException {
+            int chunkSize = chunkSize(dim, writer.pending().dataType());
             List<NpyMatrixFile> files = new ArrayList<>();
             try {
                 for (Path p : inputs) {
@@ -157,7 +164,7 @@ public final class IndexCommand implements Callable<Integer> {
         }
 
         void checkChunkSize() {
-            if (chunkSize < 1) {
+            if (chunkSize != null && chunkSize < 1) {
                 throw new ParameterException(spec.commandLine(), "--chunk-size must be at least 1, got " + chunkSize);
             }
         }
@@ -190,7 +197,7 @@ public final class IndexCommand implements Callable<Integer> {
             } catch (IllegalArgumentException e) {
                 throw new BadInputException("--inputs " + e.getMessage(), e);
             }
-            try (IndexWriter writer = IndexWriter.create(out, type, dim, inputs.size(), chunkSize)) {
+            try (IndexWriter writer = IndexWriter.create(out, type, dim, inputs.size(), chunkSize(dim, type))) {
                 addAll(writer, "index build", 0, dim, inputs.size());
                 IndexManifest m = writer.commit();
                 spec.commandLine().getOut().printf(Locale.ROOT, "built %s: %d items, %d chunks, d = %d, K = %d, %s%n",
@@ -215,7 +222,8 @@ public final class IndexCommand implements Callable<Integer> {
         @Override
         public Integer call() throws IOException {
             checkChunkSize();
-            try (IndexWriter writer = IndexWriter.append(index, chunkSize)) {
+            GramIndex existing = open(index);
+            try (IndexWriter writer = IndexWriter.append(index, chunkSize(existing.dim(), existing.dataType()))) {
                 IndexManifest before = writer.pending();
                 addAll(writer, "index append", before.items(), before.dim(), before.modalities());
                 IndexManifest m = writer.commit();

@@ -55,7 +55,11 @@ final class IndexEval {
                         + " has " + index.size() + " items: without --anchor-ids query i pairs with item i, which"
                         + " needs equal counts; pass --anchor-ids");
             }
-            queryIds = index.allIds();
+            try {
+                queryIds = index.allIds();
+            } catch (IndexFormatException e) {
+                throw new BadInputException("--index " + e.getMessage(), e);
+            }
         }
         IndexCommand.ProgressLine progress = new IndexCommand.ProgressLine(c.spec.commandLine().getErr(), "eval");
         StreamedRetrieval.Ranks ranks;

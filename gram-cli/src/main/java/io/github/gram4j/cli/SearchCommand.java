@@ -66,7 +66,11 @@ public final class SearchCommand implements Callable<Integer> {
         INDArray q = NpyFiles.read(queries, queries.toString());
         IndexCommand.ProgressLine progress = new IndexCommand.ProgressLine(spec.commandLine().getErr(), "search");
         SearchResults results = search(opened, q, topK, queries.toString(), progress);
-        ResultFiles.write(opened, results, out);
+        try {
+            ResultFiles.write(opened, results, out);
+        } catch (IndexFormatException e) {
+            throw new BadInputException("--index " + e.getMessage(), e);
+        }
         return 0;
     }
 

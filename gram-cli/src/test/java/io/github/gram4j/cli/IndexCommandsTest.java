@@ -169,4 +169,27 @@ class IndexCommandsTest {
         r = CliRun.of("index", "info", "--index", idx.toString());
         r.assertOneErrorLine(2, "manifest.json", "not valid JSON");
     }
+
+    @Test
+    void corruptedIdsDirectoryInputsAndWideRowsAreUserErrors() throws Exception {
+        // an ids file with a flipped byte: eval without --anchor-ids reads every id: exit 2, not 1
+        Path idx = build("idx2", 16);
+        GramIndex index = GramIndex.open(idx);
+        Path idsFile = idx.resolve(index.manifest().chunks().get(1).ids().file());
+        byte[] bytes = Files.readAllBytes(idsFile);
+        bytes[0] ^= 1;
+        Files.write(idsFile, bytes);
+        CliRun r = CliRun.of("eval", "--index", idx.toString(), "--anchor", fq.toString());
+        r.assertOneErrorLine(2, "--index", idsFile.toString(), "corrupted");
+
+        // a directory as an input: exit 2 naming it, nothing built
+        Path notAFile = Files.createDirectory(dir.resolve("d.npy"));
+        r = CliRun.of("index", "build", "--inputs", f1 + "," + notAFile, "--out", dir.resolve("idx3").toString());
+        r.assertOneErrorLine(2, notAFile.toString(), "directory");
+        assertFalse(Files.exists(dir.resolve("idx3")));
+
+        // wide float64 rows: the default chunk size shrinks so that a chunk's basis stays within 1 GiB
+        assertEquals(65536, io.github.gram4j.index.IndexWriter.defaultChunkSize(512, DataType.FLOAT));
+        assertEquals((1 << 30) / (3072 * 8), io.github.gram4j.index.IndexWriter.defaultChunkSize(3072, DataType.DOUBLE));
+    }
 }

@@ -83,6 +83,10 @@ public final class IndexSearch {
         ChunkScanner scanner = new ChunkScanner(index, queries);
         int q = scanner.queryCount();
         int kk = (int) Math.min(k, items);
+        if ((long) q * kk > Integer.MAX_VALUE - 8) {
+            throw new IllegalArgumentException("q = " + q + " queries x k = " + kk + " results exceed one Java array"
+                    + " (2^31 - 9 entries); search the queries in smaller batches or ask for a smaller k");
+        }
         long[] bestItems = new long[q * kk];
         double[] bestVolumes = new double[q * kk];
         int[] filled = new int[q];

@@ -147,6 +147,18 @@ public final class IndexWriter implements AutoCloseable {
         return new IndexWriter(dir, dir, false, manifest, chunkSize, ch, lock);
     }
 
+    /**
+     * The default chunk size for rows of {@code dim} entries of {@code type}: {@link #DEFAULT_CHUNK_SIZE},
+     * or fewer where a chunk's basis would exceed 1 GiB (wide float64 rows).
+     *
+     * @param dim {@code d}, at least 1
+     * @param type FLOAT or DOUBLE
+     * @return items per chunk
+     */
+    public static int defaultChunkSize(int dim, DataType type) {
+        return (int) Math.max(1, Math.min(DEFAULT_CHUNK_SIZE, MAX_BASIS_BYTES / ((long) Math.max(1, dim) * type.width())));
+    }
+
     private static void checkChunkSize(int chunkSize, int dim, DataType type) {
         if (chunkSize < 1 || (long) chunkSize * dim * type.width() > MAX_BASIS_BYTES) {
             throw new IllegalArgumentException("chunkSize must be between 1 and " + MAX_BASIS_BYTES / ((long) dim

@@ -42,11 +42,17 @@ public final class NpyMatrixFile implements AutoCloseable {
      * @throws IOException if the file cannot be opened or read
      */
     public static NpyMatrixFile open(Path file, String name) throws IOException {
+        if (java.nio.file.Files.isDirectory(file)) {
+            throw new IllegalArgumentException(name + ": is a directory, not a .npy file");
+        }
         FileChannel ch;
         try {
             ch = FileChannel.open(file);
         } catch (NoSuchFileException e) {
-            throw new IllegalArgumentException(name + ": no such file");
+            throw new IllegalArgumentException(name + ": no such file", e);
+        } catch (IOException e) {
+            throw new IllegalArgumentException(name + ": cannot be read (" + e.getClass().getSimpleName() + ": "
+                    + e.getMessage() + ")", e);
         }
         try {
             NpyFormat.Header h = NpyFormat.read(ch, name);

@@ -42,6 +42,33 @@ public final class ResultFiles {
     }
 
     /**
+     * Refuses an output prefix whose files would replace an input: the queries file (by any path or
+     * link) or a file in the index directory.
+     *
+     * @param prefix the output prefix (see {@link #paths})
+     * @param queries the queries file
+     * @param indexDirectory the index directory
+     * @throws IllegalArgumentException naming the output file and the input it would replace
+     */
+    public static void requireNotInputs(Path prefix, Path queries, Path indexDirectory) {
+        Path index = indexDirectory.toAbsolutePath().normalize();
+        for (Path p : paths(prefix)) {
+            Path out = p.toAbsolutePath().normalize();
+            boolean clobbers = out.equals(queries.toAbsolutePath().normalize()) || out.startsWith(index);
+            try {
+                clobbers |= Files.exists(p) && (Files.isSameFile(p, queries)
+                        || Files.isDirectory(indexDirectory) && p.toRealPath().startsWith(indexDirectory.toRealPath()));
+            } catch (IOException e) {
+                // cannot resolve: the path checks above decide
+            }
+            if (clobbers) {
+                throw new IllegalArgumentException("--out " + p + ": is an input (the queries " + queries
+                        + " or a file of the index " + indexDirectory + "); choose another prefix");
+            }
+        }
+    }
+
+    /**
      * Writes {@code results} of a search of {@code index} under {@code prefix}.
      *
      * @param index the searched index: its dtype for the volumes file and its ids for the TSV

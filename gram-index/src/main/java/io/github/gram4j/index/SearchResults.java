@@ -79,6 +79,10 @@ public record SearchResults(int queries, int k, long[] items, double[] volumes) 
             throw new IllegalArgumentException("limit must be at least 1, got " + limit);
         }
         int kk = Math.min(limit, k + other.k);
+        if ((long) queries * kk > Integer.MAX_VALUE - 8) {
+            throw new IllegalArgumentException("queries = " + queries + " queries x k = " + kk + " results exceed one Java array"
+                    + " (2^31 - 9 entries); search the queries in smaller batches or ask for a smaller k");
+        }
         long[] it = new long[queries * kk];
         double[] vo = new double[queries * kk];
         for (int i = 0; i < queries; i++) {

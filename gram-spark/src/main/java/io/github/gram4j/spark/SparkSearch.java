@@ -117,6 +117,7 @@ public final class SparkSearch implements Callable<Integer> {
                 throw new IllegalArgumentException("--out " + p + ": directory " + parent + " does not exist");
             }
         }
+        ResultFiles.requireNotInputs(out, queries, index);
         GramIndex opened = GramIndex.open(index);
         INDArray q;
         try (NpyMatrixFile f = NpyMatrixFile.open(queries, "--queries " + queries)) {
