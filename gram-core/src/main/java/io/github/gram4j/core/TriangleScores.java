@@ -56,7 +56,7 @@ public final class TriangleScores {
      * @return {@code B1 × B2}, c-order, FLOAT or DOUBLE
      */
     public static INDArray pairwise(INDArray anchor, INDArray... candidates) {
-        return compute(ModalityBatches.of(anchor, candidates), false);
+        return computeAndRelease(ModalityBatches.of(anchor, candidates), false);
     }
 
     /**
@@ -67,7 +67,16 @@ public final class TriangleScores {
      * @return {@code B1 × B2}, c-order, FLOAT or DOUBLE
      */
     public static INDArray areas(INDArray anchor, INDArray... candidates) {
-        return compute(ModalityBatches.of(anchor, candidates), true);
+        return computeAndRelease(ModalityBatches.of(anchor, candidates), true);
+    }
+
+    /** {@link #compute}, then frees what validation allocated (as {@link GramVolumes}' entry points do). */
+    private static INDArray computeAndRelease(ModalityBatches batches, boolean rooted) {
+        try {
+            return compute(batches, rooted);
+        } finally {
+            batches.release();
+        }
     }
 
     /**
@@ -108,6 +117,10 @@ public final class TriangleScores {
         ModalityBatches.checkFloatingPoint("vertices", vertices);
         ModalityBatches batches = ModalityBatches.named("vertices row 0", vertices.getRow(0, true),
                 List.of("vertices row 1", "vertices row 2"), List.of(vertices.getRow(1, true), vertices.getRow(2, true)));
-        return compute(batches, true).getDouble(0, 0);
+        try {
+            return compute(batches, true).getDouble(0, 0);
+        } finally {
+            batches.release();
+        }
     }
 }

@@ -162,4 +162,18 @@ class TrianglePropertiesTest {
         assertEquals(ContrastiveScore.TRIANGLE_AREA, ContrastiveScore.fromCliName("Triangle-Area"));
         assertThrows(IllegalArgumentException.class, () -> ContrastiveScore.fromCliName("area"));
     }
+
+    @Test
+    void farApartPointsWithCoincidentCandidatesAreRefusedNotNaN() {
+        // v = a: a zero edge, so the score bound |e|²(|t'|+|a'|)²/2 is 0, but |t' − a'|² overflows FLOAT
+        INDArray u = Nd4j.zeros(DataType.FLOAT, 1, 4).putScalar(0, 0, 1);
+        INDArray t = u.mul(1e19);
+        INDArray a = u.mul(-1e19);
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> TriangleScores.pairwise(t, a, a));
+        assertTrue(e.getMessage().contains("FLOAT"), e.getMessage());
+        // the same geometry in DOUBLE is computed: a degenerate triangle, score 0
+        assertEquals(0.0, TriangleScores.pairwise(t.castTo(DataType.DOUBLE), a.castTo(DataType.DOUBLE),
+                a.castTo(DataType.DOUBLE)).getDouble(0, 0), 0.0);
+    }
 }

@@ -80,10 +80,16 @@ public final class CosineInfoNce {
      */
     public double value(Temperature temperature, INDArray anchor, INDArray candidate) {
         ModalityBatches batches = ModalityBatches.of(anchor, candidate);
-        GramLoss.requirePairedRows(batches);
         try (MemoryWorkspace ignored = Workspaces.open(GramLoss.WORKSPACE)) {
+            GramLoss.requirePairedRows(batches);
+            GramLoss.requireTemperature(temperature, batches);
             INDArray s = Nd4j.gemm(batches.anchor(), batches.candidate(0), false, true);
-            return BidirectionalCrossEntropy.paired(s, 1, temperature.tau(), labelSmoothing).loss;
+            LogitRange.requireLogits("S", temperature.tau(), batches.dataType(), batches.log2VolumeBound(),
+                    LogitRange.largestOf(s));
+            return LogitRange.requireFiniteLoss(BidirectionalCrossEntropy.paired(s, 1, temperature.tau(),
+                    labelSmoothing).loss, temperature.tau(), batches.dataType());
+        } finally {
+            batches.release();
         }
     }
 
@@ -97,11 +103,17 @@ public final class CosineInfoNce {
      */
     public double value(Temperature temperature, GatheredBatches batches) {
         requireOneCandidateBatch(batches);
+        GramLoss.requireTemperature(temperature, batches.local());
         try (MemoryWorkspace ignored = Workspaces.open(GramLoss.WORKSPACE)) {
             INDArray s1 = Nd4j.gemm(batches.local().anchor(), batches.gathered().candidate(0), false, true);
             INDArray s2 = Nd4j.gemm(batches.gathered().anchor(), batches.local().candidate(0), false, true);
-            return BidirectionalCrossEntropy.compute(s1, Transposes.transposed(s2), 1, temperature.tau(), labelSmoothing,
-                    batches.offset()).loss;
+            LogitRange.requireLogits("S", temperature.tau(), batches.local().dataType(),
+                    LogitRange.log2Bound(ModalityBatches.pair(batches.local(), batches.gathered()),
+                            ModalityBatches.pair(batches.gathered(), batches.local())),
+                    LogitRange.largestOf(s1, s2));
+            return LogitRange.requireFiniteLoss(BidirectionalCrossEntropy.compute(s1, Transposes.transposed(s2), 1,
+                    temperature.tau(), labelSmoothing, batches.offset()).loss, temperature.tau(),
+                    batches.local().dataType());
         }
     }
 

@@ -126,12 +126,8 @@ public final class GramLoss {
             INDArray v = score.pairwise(batches);
             LogitRange.requireLogits("V", temperature.tau(), batches.dataType(), log2Bound(batches),
                     LogitRange.largestOf(v));
-            double loss = BidirectionalCrossEntropy.paired(v, -1, temperature.tau(), labelSmoothing).loss;
-            if (!Double.isFinite(loss)) {
-                throw new IllegalArgumentException("the loss overflows " + batches.dataType() + " at temperature tau = "
-                        + temperature.tau() + "; normalise the rows or use a larger tau");
-            }
-            return loss;
+            return LogitRange.requireFiniteLoss(BidirectionalCrossEntropy.paired(v, -1, temperature.tau(),
+                    labelSmoothing).loss, temperature.tau(), batches.dataType());
         } finally {
             batches.release();
         }
@@ -219,8 +215,9 @@ public final class GramLoss {
             INDArray v2 = score.pairwise(gatheredVsCandidates);
             LogitRange.requireLogits("V", temperature.tau(), batches.local().dataType(),
                     log2Bound(anchorsVsGathered, gatheredVsCandidates), LogitRange.largestOf(v1, v2));
-            return BidirectionalCrossEntropy.compute(v1, Transposes.transposed(v2), -1, temperature.tau(),
-                    labelSmoothing, batches.offset()).loss;
+            return LogitRange.requireFiniteLoss(BidirectionalCrossEntropy.compute(v1, Transposes.transposed(v2), -1,
+                    temperature.tau(), labelSmoothing, batches.offset()).loss, temperature.tau(),
+                    batches.local().dataType());
         }
     }
 

@@ -163,4 +163,17 @@ final class LogitRange {
     static String fmt(double x) {
         return String.format(Locale.ROOT, "%.3g", x);
     }
+
+    /**
+     * The last line of defence for a loss value alone ({@code value} methods).
+     *
+     * @throws IllegalArgumentException if {@code loss} is not finite, naming τ and the remedies
+     */
+    static double requireFiniteLoss(double loss, double tau, DataType type) {
+        if (!Double.isFinite(loss)) {
+            throw new IllegalArgumentException("the loss overflows " + type + " at temperature tau = " + tau
+                    + "; normalise the rows or use a larger tau" + (type == DataType.DOUBLE ? "" : " or DOUBLE"));
+        }
+        return loss;
+    }
 }

@@ -134,4 +134,18 @@ class LossRangeTest {
         assertFinite("tiny rows", new GramLoss().compute(Temperature.of(0.07), a, x1, x2));
         assertFinite("tiny rows, cosine", new CosineInfoNce().compute(Temperature.of(0.07), a, x1));
     }
+
+    @Test
+    void cosineValueChecksLikeCompute() {
+        INDArray a = Nd4j.rand(DataType.FLOAT, 6, 5);
+        INDArray x = Nd4j.rand(DataType.FLOAT, 6, 5);
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> new CosineInfoNce().value(null, a, x));
+        assertTrue(e.getMessage().contains("temperature"), e.getMessage());
+        // 1/tau beyond FLOAT: refused by value as by compute, never an infinite loss
+        assertThrows(IllegalArgumentException.class, () -> new CosineInfoNce().compute(Temperature.of(1e-160), a, x));
+        assertThrows(IllegalArgumentException.class, () -> new CosineInfoNce().value(Temperature.of(1e-160), a, x));
+        assertEquals(new CosineInfoNce().compute(Temperature.of(0.07), a, x).loss(),
+                new CosineInfoNce().value(Temperature.of(0.07), a, x), 1e-6);
+    }
 }

@@ -195,8 +195,8 @@ public final class TriangleTape implements ScoreTape {
             double[] r = scratch[6];
             double[] e = scratch[7];
             boolean anchorRead = false;
-            p.read(i * cols, x, cols);
-            q.read(i * cols, y, cols);
+            p.read((long) i * cols, x, cols);
+            q.read((long) i * cols, y, cols);
             for (int j = 0; j < cols; j++) {
                 double squaredDistance = Math.max(tt[i] - 2 * x[j] + aa[j], 0.0);
                 double along = y[j] - baseAlongEdge[j];
@@ -204,11 +204,11 @@ public final class TriangleTape implements ScoreTape {
                 double edge2 = ee[j];
                 if (height2 < kappa * (tt[i] + aa[j]) && ee[j] > 0) {
                     if (!anchorRead) {
-                        anchorRows.read(i * dim, t, dim);
+                        anchorRows.read((long) i * dim, t, dim);
                         anchorRead = true;
                     }
-                    vRows.read(j * dim, v, dim);
-                    aRows.read(j * dim, a, dim);
+                    vRows.read((long) j * dim, v, dim);
+                    aRows.read((long) j * dim, a, dim);
                     PairVectors pair = PairVectors.of(t, v, a, r, e);
                     double unit = pair.re / pair.ee;
                     height2 = 0;
@@ -229,9 +229,9 @@ public final class TriangleTape implements ScoreTape {
                 x[j] = squaredDistance;
                 y[j] = along;
             }
-            p.write(i * cols, x, cols);
-            q.write(i * cols, y, cols);
-            s.write(i * cols, out, cols);
+            p.write((long) i * cols, x, cols);
+            q.write((long) i * cols, y, cols);
+            s.write((long) i * cols, out, cols);
             refined[i] = columns == null ? null : java.util.Arrays.copyOf(columns, count);
         });
         for (int[] row : refined) {
@@ -377,11 +377,11 @@ public final class TriangleTape implements ScoreTape {
             final boolean[] skip = new boolean[cols];
         }
         List<Scratch> partials = HostRows.forEachCollecting(rows, Scratch::new, (i, s) -> {
-            gHost.read(i * cols, s.g, cols);
-            rrHost.read(i * cols, s.rr, cols);
-            reHost.read(i * cols, s.re, cols);
+            gHost.read((long) i * cols, s.g, cols);
+            rrHost.read((long) i * cols, s.rr, cols);
+            reHost.read((long) i * cols, s.re, cols);
             if (rooted) {
-                areaHost.read(i * cols, s.area, cols);
+                areaHost.read((long) i * cols, s.area, cols);
             }
             double rowSum = 0;
             int[] exact = refined == null ? null : refined[i];
@@ -413,8 +413,8 @@ public final class TriangleTape implements ScoreTape {
                 s.sums[2][j] += gamma * s.rr[j];
             }
             rowSums1[i] = rowSum;
-            c1Host.write(i * cols, s.x, cols);
-            c2Host.write(i * cols, s.y, cols);
+            c1Host.write((long) i * cols, s.x, cols);
+            c2Host.write((long) i * cols, s.y, cols);
         });
         for (Scratch s : partials) {
             for (int k = 0; k < 3; k++) {
@@ -458,12 +458,12 @@ public final class TriangleTape implements ScoreTape {
                 return;
             }
             double[] acc = new double[dim];
-            tRows.read(i * dim, w[0], dim);
+            tRows.read((long) i * dim, w[0], dim);
             for (int j : refined[i]) {
-                vRows.read(j * dim, w[1], dim);
-                aRows.read(j * dim, w[2], dim);
+                vRows.read((long) j * dim, w[1], dim);
+                aRows.read((long) j * dim, w[2], dim);
                 PairVectors pv = PairVectors.of(w[0], w[1], w[2], w[3], w[4]);
-                double gamma = gamma(i, j, gHost.get(i * cols + j), areaHost.get(i * cols + j), eta, tiny);
+                double gamma = gamma(i, j, gHost.get((long) i * cols + j), areaHost.get((long) i * cols + j), eta, tiny);
                 for (int c = 0; c < dim; c++) {
                     acc[c] += gamma * (pv.ee * w[3][c] - pv.re * w[4][c]);
                 }
@@ -517,12 +517,12 @@ public final class TriangleTape implements ScoreTape {
             }
             double[] accV = new double[dim];
             double[] accA = new double[dim];
-            vRows.read(j * dim, w[1], dim);
-            aRows.read(j * dim, w[2], dim);
+            vRows.read((long) j * dim, w[1], dim);
+            aRows.read((long) j * dim, w[2], dim);
             for (int i : byColumn[j]) {
-                tRows.read(i * dim, w[0], dim);
+                tRows.read((long) i * dim, w[0], dim);
                 PairVectors pv = PairVectors.of(w[0], w[1], w[2], w[3], w[4]);
-                double gamma = gamma(i, j, gHost.get(i * cols + j), areaHost.get(i * cols + j), eta, tiny);
+                double gamma = gamma(i, j, gHost.get((long) i * cols + j), areaHost.get((long) i * cols + j), eta, tiny);
                 for (int c = 0; c < dim; c++) {
                     double r = w[3][c];
                     double e = w[4][c];
@@ -564,11 +564,11 @@ public final class TriangleTape implements ScoreTape {
         double[] row = new double[dim];
         for (int n = 0; n < rows.length; n++) {
             if (rows[n] != null) {
-                host.read(n * dim, row, dim);
+                host.read((long) n * dim, row, dim);
                 for (int c = 0; c < dim; c++) {
                     row[c] += rows[n][c];
                 }
-                host.write(n * dim, row, dim);
+                host.write((long) n * dim, row, dim);
             }
         }
         if (contiguous != target) {
@@ -598,11 +598,13 @@ public final class TriangleTape implements ScoreTape {
     }
 
     /**
-     * Refuses batches whose rootless score (at most {@code |e|²(|t'| + |a'|)²/2}) could overflow the
-     * dtype, with a factor 4 to spare for the backward's products.
+     * Refuses batches whose rootless score (at most {@code |e|²(|t'| + |a'|)²/2}) or squared distance
+     * {@code |t' − a'|²} (at most {@code (|t'| + |a'|)²}, kept in the dtype) could overflow the dtype,
+     * with a factor 4 to spare for the backward's products.
      */
     private static void requireNoOverflow(DataType type, double[] tt, double[] aa, double[] ee) {
-        double bound = 0.5 * max(ee) * Math.pow(Math.sqrt(max(tt)) + Math.sqrt(max(aa)), 2);
+        double reach = Math.pow(Math.sqrt(max(tt)) + Math.sqrt(max(aa)), 2); // bounds |t'_i - a'_j|², held in the dtype
+        double bound = Math.max(0.5 * max(ee) * reach, reach);
         double limit = (type == DataType.DOUBLE ? Double.MAX_VALUE : Float.MAX_VALUE) / 4;
         if (!(bound <= limit)) {
             throw new IllegalArgumentException("TRIANGLE scores of these batches may reach " + bound + ", beyond the "

@@ -108,6 +108,9 @@ public abstract class HostArray {
 
     /** Copies elements {@code from … from + n − 1} (c-order) into {@code dst[0 … n − 1]}. */
     public void read(long from, double[] dst, int n) {
+        if (n == 0) {
+            return; // also for an empty array, which has no segment
+        }
         int inSegment = (int) (from & mask);
         if (inSegment + (long) n <= mask + 1) {
             readSegment((int) (from >>> shift), inSegment, dst, 0, n);
@@ -118,6 +121,9 @@ public abstract class HostArray {
 
     /** Copies {@code src[0 … n − 1]} into elements {@code from … from + n − 1}, rounding to the dtype. */
     public void write(long from, double[] src, int n) {
+        if (n == 0) {
+            return; // also for an empty array, which has no segment
+        }
         int inSegment = (int) (from & mask);
         if (inSegment + (long) n <= mask + 1) {
             writeSegment((int) (from >>> shift), inSegment, src, 0, n);
