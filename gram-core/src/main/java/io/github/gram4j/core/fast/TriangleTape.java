@@ -178,9 +178,7 @@ public final class TriangleTape implements ScoreTape {
         HostArray p = HostArray.of(rr);
         HostArray q = HostArray.of(re);
         HostArray s = HostArray.of(scores);
-        HostArray anchorRows = HostArray.ofAny(batches.anchor());
-        HostArray vRows = HostArray.ofAny(batches.candidate(0));
-        HostArray aRows = HostArray.ofAny(batches.candidate(1));
+        InputRows in = InputRows.of(batches);
         int[][] refined = new int[rows][];
         HostRows.forEach(rows, () -> new double[][] {new double[cols], new double[cols], new double[cols],
             new double[dim], new double[dim], new double[dim], new double[dim], new double[dim]}, (i, scratch) -> {
@@ -204,11 +202,11 @@ public final class TriangleTape implements ScoreTape {
                 double edge2 = ee[j];
                 if (height2 < kappa * (tt[i] + aa[j]) && ee[j] > 0) {
                     if (!anchorRead) {
-                        anchorRows.read((long) i * dim, t, dim);
+                        in.t().read((long) i * dim, t, dim);
                         anchorRead = true;
                     }
-                    vRows.read((long) j * dim, v, dim);
-                    aRows.read((long) j * dim, a, dim);
+                    in.v().read((long) j * dim, v, dim);
+                    in.a().read((long) j * dim, a, dim);
                     PairVectors pair = PairVectors.of(t, v, a, r, e);
                     double unit = pair.re / pair.ee;
                     height2 = 0;
@@ -449,19 +447,16 @@ public final class TriangleTape implements ScoreTape {
         double tiny = type == DataType.DOUBLE ? Double.MIN_NORMAL : Float.MIN_NORMAL;
         HostArray gHost = HostArray.of(g);
         HostArray areaHost = HostArray.of(scores);
-        HostArray tRows = HostArray.ofAny(batches.anchor());
-        HostArray vRows = HostArray.ofAny(batches.candidate(0));
-        HostArray aRows = HostArray.ofAny(batches.candidate(1));
+        InputRows in = InputRows.of(batches);
         double[][] extra = new double[rows][];
         HostRows.forEach(rows, () -> new double[5][dim], (i, w) -> {
             if (refined[i] == null) {
                 return;
             }
             double[] acc = new double[dim];
-            tRows.read((long) i * dim, w[0], dim);
+            in.t().read((long) i * dim, w[0], dim);
             for (int j : refined[i]) {
-                vRows.read((long) j * dim, w[1], dim);
-                aRows.read((long) j * dim, w[2], dim);
+                in.readCandidates(j, w);
                 PairVectors pv = PairVectors.of(w[0], w[1], w[2], w[3], w[4]);
                 double gamma = gamma(i, j, gHost.get((long) i * cols + j), areaHost.get((long) i * cols + j), eta, tiny);
                 for (int c = 0; c < dim; c++) {
@@ -506,9 +501,7 @@ public final class TriangleTape implements ScoreTape {
         }
         HostArray gHost = HostArray.of(g);
         HostArray areaHost = HostArray.of(scores);
-        HostArray tRows = HostArray.ofAny(batches.anchor());
-        HostArray vRows = HostArray.ofAny(batches.candidate(0));
-        HostArray aRows = HostArray.ofAny(batches.candidate(1));
+        InputRows in = InputRows.of(batches);
         double[][] extraV = new double[cols][];
         double[][] extraA = new double[cols][];
         HostRows.forEach(cols, () -> new double[5][dim], (j, w) -> {
@@ -517,10 +510,9 @@ public final class TriangleTape implements ScoreTape {
             }
             double[] accV = new double[dim];
             double[] accA = new double[dim];
-            vRows.read((long) j * dim, w[1], dim);
-            aRows.read((long) j * dim, w[2], dim);
+            in.readCandidates(j, w);
             for (int i : byColumn[j]) {
-                tRows.read((long) i * dim, w[0], dim);
+                in.t().read((long) i * dim, w[0], dim);
                 PairVectors pv = PairVectors.of(w[0], w[1], w[2], w[3], w[4]);
                 double gamma = gamma(i, j, gHost.get((long) i * cols + j), areaHost.get((long) i * cols + j), eta, tiny);
                 for (int c = 0; c < dim; c++) {
@@ -537,6 +529,20 @@ public final class TriangleTape implements ScoreTape {
         });
         addRows(gradV, extraV);
         addRows(gradA, extraA);
+    }
+
+    /** Host views of the three input batches: anchor {@code t}, candidates {@code v} and {@code a}. */
+    private record InputRows(HostArray t, HostArray v, HostArray a, int dim) {
+        static InputRows of(ModalityBatches batches) {
+            return new InputRows(HostArray.ofAny(batches.anchor()), HostArray.ofAny(batches.candidate(0)),
+                    HostArray.ofAny(batches.candidate(1)), (int) batches.dim());
+        }
+
+        /** Candidate row {@code j} of {@code v} into {@code w[1]} and of {@code a} into {@code w[2]}. */
+        void readCandidates(int j, double[][] w) {
+            v.read((long) j * dim, w[1], dim);
+            a.read((long) j * dim, w[2], dim);
+        }
     }
 
     /** {@code r = t − a}, {@code e = v − a} (written into {@code r}, {@code e}) and their dot products. */
