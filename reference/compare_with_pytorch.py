@@ -36,17 +36,26 @@ Run from the repository root with Debian's torch (/usr/bin/python3, not a pyenv 
 The BLAS matters: Debian's python3-torch does its matmuls through the system libblas.so.3, which
 is the unoptimised reference BLAS unless an optimised one is installed (`apt-get install
 libopenblas0-pthread` switches the alternative for the whole system). The reference BLAS makes
-every torch GEMM ~10x slower (a 256x512 @ 512x256 product: ~25 ms against ~3 ms with OpenBLAS on a
-2-core VM), which leaves the GEMM-form peer far behind where a user with an optimised BLAS would
+every torch GEMM ~10x slower (a 256x512 @ 512x256 product: ~25 ms against ~3 ms with OpenBLAS, even on
+its SSE kernels, on a 2-core VM), which leaves the GEMM-form peer far behind where a user with an optimised BLAS would
 have it. The header prints the BLAS library torch loaded and warns when it is the reference one.
 Without root, OpenBLAS can be used for this script alone:
 
     apt-get download libopenblas0-pthread && dpkg-deb -x libopenblas0-pthread_*.deb /tmp/openblas
-    LD_LIBRARY_PATH=/tmp/openblas/usr/lib/x86_64-linux-gnu/openblas-pthread \
+    LD_LIBRARY_PATH=/tmp/openblas/usr/lib/x86_64-linux-gnu/openblas-pthread \\
         /usr/bin/python3 reference/compare_with_pytorch.py ...
+
+OpenBLAS picks its kernels from the CPU model; on a VM that reports an unknown model (e.g.
+"Intel(R) Xeon(R) Processor") Debian's OpenBLAS 0.3.21 falls back to its SSE3 "Prescott" kernels,
+~4x slower than its AVX-512 ones here: set OPENBLAS_CORETYPE (SkylakeX for AVX-512, Haswell for
+AVX2) for the run (bin/gram inherits the variable). The header prints the core OpenBLAS chose and warns on such a fallback. The
+script sets OMP_WAIT_POLICY=PASSIVE and OPENBLAS_THREAD_TIMEOUT=4 unless they are set, the
+defaults bin/gram uses: without them torch's spinning OpenMP threads and OpenBLAS' spinning
+threads fight over the cores (on 2 cores, elementwise ops right after a GEMM ran ~50x slower).
 """
 
 import argparse
+import ctypes
 import json
 import os
 import platform
@@ -56,8 +65,16 @@ import sys
 import time
 from pathlib import Path
 
-import torch
-import torch.nn.functional as F
+# The threading environment bin/gram gives gram4j (README, Performance), unless the caller set it:
+# torch's OpenMP threads sleep instead of spinning between ops, and an OpenBLAS' threads stop
+# spinning soon after a GEMM, so the two pools do not steal the cores from each other. Both are
+# read when the libraries load, hence before `import torch`.
+THREAD_ENV = {"OMP_WAIT_POLICY": "PASSIVE", "OPENBLAS_THREAD_TIMEOUT": "4"}
+for _name, _value in THREAD_ENV.items():
+    os.environ.setdefault(_name, _value)
+
+import torch  # noqa: E402
+import torch.nn.functional as F  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from generate_fixtures import volume_computation  # noqa: E402  (the seed's formula)
@@ -245,6 +262,24 @@ def is_reference_blas(paths):
     return bool(paths) and all("/blas/libblas.so" in p for p in paths)
 
 
+def openblas_core(paths):
+    """The kernel family a mapped OpenBLAS chose (openblas_get_corename), or None if there is none."""
+    for path in paths:
+        if "openblas" in path.rsplit("/", 1)[-1]:
+            try:
+                lib = ctypes.CDLL(path)
+                lib.openblas_get_corename.restype = ctypes.c_char_p
+                return lib.openblas_get_corename().decode()
+            except (OSError, AttributeError):
+                return None
+    return None
+
+
+# OpenBLAS kernel families without AVX: what it falls back to on a CPU model it does not know.
+SSE_ONLY_CORES = ("Prescott", "Core2", "Penryn", "Dunnington", "Nehalem", "Atom", "Katmai", "Coppermine",
+                  "Northwood", "Banias")
+
+
 def fmt(value, spec, width):
     return f"{'-':>{width}}" if value is None else f"{value:>{width}{spec}}"
 
@@ -254,7 +289,8 @@ def main():
     p.add_argument("--batch", type=int, nargs="+", default=[1024], help="batch sizes B (default 1024)")
     p.add_argument("--dim", type=int, default=512, help="embedding width d (default 512)")
     p.add_argument("--k", type=int, nargs="+", default=[3], help="modalities per tuple, >= 2 (default 3)")
-    p.add_argument("--repeats", type=int, default=5, help="timed runs of the seed per op (default 5); bin/gram gets max(4x this, 20)")
+    p.add_argument("--repeats", type=int, default=5,
+                   help="timed runs of the seed per op (default 5); bin/gram gets max(4x this, 20)")
     p.add_argument("--peer-repeats", type=int, default=None,
                    help="timed runs of the GEMM-form peer per op (default: --repeats)")
     p.add_argument("--rounds", type=int, default=1,
@@ -280,9 +316,15 @@ def main():
           f"rounds {args.rounds}")
     blas = loaded_blas()
     print(f"# torch BLAS: {', '.join(blas) or 'unknown (not a shared library in /proc/self/maps)'}")
+    core = openblas_core(blas)
+    print("# threads: " + " ".join(f"{name}={os.environ.get(name)}" for name in THREAD_ENV)
+          + (f"  OpenBLAS core {core} (OPENBLAS_CORETYPE={os.environ.get('OPENBLAS_CORETYPE')})" if core else ""))
     if is_reference_blas(blas):
         print("# WARNING: torch runs on the reference (netlib) BLAS, ~10x slower GEMMs than OpenBLAS: the "
               "GEMM-form peer is far slower here than with an optimised BLAS (see the module docstring)")
+    if core in SSE_ONLY_CORES:
+        print(f"# WARNING: OpenBLAS picked its {core} kernels (no AVX); on a CPU it does not recognise, "
+              "set OPENBLAS_CORETYPE (Haswell for AVX2, SkylakeX for AVX-512; see the module docstring)")
     print("# peer = seed check (float64, B=16 d=32): "
           + "; ".join(f"k={k} max|dV| {dv:.1e} |dloss| {dl:.1e} max|dgrad| {dg:.1e}"
                       for k, (dv, dl, dg) in diffs.items()))
