@@ -36,22 +36,23 @@ Run from the repository root with Debian's torch (/usr/bin/python3, not a pyenv 
 The BLAS matters: Debian's python3-torch does its matmuls through the system libblas.so.3, which
 is the unoptimised reference BLAS unless an optimised one is installed (`apt-get install
 libopenblas0-pthread` switches the alternative for the whole system). The reference BLAS makes
-every torch GEMM ~10x slower (a 256x512 @ 512x256 product: ~25 ms against ~3 ms with OpenBLAS, even on
-its SSE kernels, on a 2-core VM), which leaves the GEMM-form peer far behind where a user with an optimised BLAS would
-have it. The header prints the BLAS library torch loaded and warns when it is the reference one.
-Without root, OpenBLAS can be used for this script alone:
+every torch GEMM ~10x slower (256x512 @ 512x256: ~25 ms, against ~3 ms with OpenBLAS even on its
+SSE kernels, on a 2-core VM), which leaves the GEMM-form peer far behind where a user with an
+optimised BLAS would have it. The header prints the BLAS library torch loaded and warns when it
+is the reference one. Without root, OpenBLAS can be used for this script alone:
 
     apt-get download libopenblas0-pthread && dpkg-deb -x libopenblas0-pthread_*.deb /tmp/openblas
     LD_LIBRARY_PATH=/tmp/openblas/usr/lib/x86_64-linux-gnu/openblas-pthread \\
         /usr/bin/python3 reference/compare_with_pytorch.py ...
 
 OpenBLAS picks its kernels from the CPU model; on a VM that reports an unknown model (e.g.
-"Intel(R) Xeon(R) Processor") Debian's OpenBLAS 0.3.21 falls back to its SSE3 "Prescott" kernels,
-~4x slower than its AVX-512 ones here: set OPENBLAS_CORETYPE (SkylakeX for AVX-512, Haswell for
-AVX2) for the run (bin/gram inherits the variable). The header prints the core OpenBLAS chose and warns on such a fallback. The
-script sets OMP_WAIT_POLICY=PASSIVE and OPENBLAS_THREAD_TIMEOUT=4 unless they are set, the
-defaults bin/gram uses: without them torch's spinning OpenMP threads and OpenBLAS' spinning
-threads fight over the cores (on 2 cores, elementwise ops right after a GEMM ran ~50x slower).
+"Intel(R) Xeon(R) Processor") Debian's OpenBLAS 0.3.21 falls back to its SSE3 "Prescott"
+kernels, ~4x slower than its AVX-512 ones here: set OPENBLAS_CORETYPE (SkylakeX for AVX-512,
+Haswell for AVX2) for the run (bin/gram inherits the variable). The header prints the core
+OpenBLAS chose and warns on such a fallback. The script sets OMP_WAIT_POLICY=PASSIVE and
+OPENBLAS_THREAD_TIMEOUT=4 unless they are set, the defaults bin/gram uses: without them torch's
+spinning OpenMP threads and OpenBLAS' spinning threads fight over the cores (on 2 cores,
+elementwise ops right after a GEMM ran ~50x slower).
 """
 
 import argparse
