@@ -228,7 +228,7 @@ public final class IndexWriter implements AutoCloseable {
         long n = ids.size();
         DataType type = base.dataType();
         IndexManifest.FileEntry bases = writeNpy(stem + ".bases.npy", type,
-                new long[] {base.modalities(), n, base.dim()}, basis::q, base.modalities());
+                new long[] {base.modalities(), n, base.dim()}, m -> basis.stacked(), 1);
         IndexManifest.FileEntry rho = writeNpy(stem + ".rho.npy", type, new long[] {n},
                 m -> basis.rhoProduct(), 1);
         StringBuilder text = new StringBuilder();
@@ -241,16 +241,7 @@ public final class IndexWriter implements AutoCloseable {
         added.add(new IndexManifest.Chunk(first, n, bases, rho, idFile));
         // ND4J frees off-heap buffers only when the GC collects their handles; a small heap collects
         // rarely, so the chunk's bases (chunkSize · d · K values) would pile up chunk after chunk.
-        for (int m = 0; m < base.modalities(); m++) {
-            release(basis.q(m));
-        }
-        release(basis.rhoProduct());
-    }
-
-    private static void release(INDArray x) {
-        if (x.closeable()) {
-            x.close();
-        }
+        basis.release();
     }
 
     private IndexManifest.FileEntry writeNpy(String name, DataType type, long[] shape,

@@ -2,8 +2,10 @@ package io.github.gram4j.loss;
 
 import java.util.List;
 
+import io.github.gram4j.core.fast.GradientRows;
 import io.github.gram4j.core.internal.HostArray;
 import io.github.gram4j.core.internal.HostRows;
+import io.github.gram4j.core.internal.Lanes;
 import io.github.gram4j.core.internal.Transposes;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -88,6 +90,17 @@ final class BidirectionalCrossEntropy {
                 Transposes.addTransposed(ce.gradScores1, ce.gradScores2), null, ce.gradTau);
     }
 
+    /** The loss of {@link #paired} alone: on the CPU backend one pass over {@code S}, no gradient. */
+    static double pairedLoss(INDArray scores, double sign, double tau, double labelSmoothing) {
+        if (HostArray.available()) {
+            SharedExponential shared = SharedExponential.of(scores, sign, tau, labelSmoothing);
+            if (shared != null) {
+                return shared.loss;
+            }
+        }
+        return paired(scores, sign, tau, labelSmoothing).loss;
+    }
+
     /** How far below the largest logit a column's largest logit may lie for the shared exponential (FLOAT). */
     static final double SHARED_RANGE_FLOAT = 60;
 
@@ -96,127 +109,184 @@ final class BidirectionalCrossEntropy {
 
     /** {@link #paired} on host memory with one exponential per pair, or null if the logits' range is too wide. */
     static BidirectionalCrossEntropy pairedOnHost(INDArray scores, double sign, double tau, double epsilon) {
-        int n = (int) scores.size(0);
-        DataType type = scores.dataType();
-        double scale = sign / tau;
+        SharedExponential shared = SharedExponential.of(scores, sign, tau, epsilon);
+        if (shared == null) {
+            return null;
+        }
+        int n = shared.n;
+        INDArray grad = Nd4j.createUninitialized(scores.dataType(), new long[] {n, n}, 'c');
         HostArray in = HostArray.ofAny(scores);
-        double[] rowMax = new double[n];
-        double[] rowSumZ = new double[n];
-        double[] diagonal = new double[n];
-
-        final class Columns {
-            final double[] z = new double[n];
-            final double[] max = new double[n];
-            final double[] sumZ = new double[n];
-
-            Columns() {
-                java.util.Arrays.fill(max, Double.NEGATIVE_INFINITY);
-            }
-        }
-        // pass 1: row and column maxima and logit sums
-        List<Columns> firstPartials = HostRows.forEachCollecting(n, Columns::new, (i, t) -> {
-            double[] z = t.z;
-            in.read((long) i * n, z, n);
-            double max = Double.NEGATIVE_INFINITY;
-            double sum = 0;
-            for (int j = 0; j < n; j++) {
-                z[j] *= scale;
-                max = Math.max(max, z[j]);
-                sum += z[j];
-                t.max[j] = Math.max(t.max[j], z[j]);
-                t.sumZ[j] += z[j];
-            }
-            rowMax[i] = max;
-            rowSumZ[i] = sum;
-            diagonal[i] = z[i];
-        });
-        double[] columnMax = new double[n];
-        double[] columnSumZ = new double[n];
-        java.util.Arrays.fill(columnMax, Double.NEGATIVE_INFINITY);
-        for (Columns t : firstPartials) {
-            for (int j = 0; j < n; j++) {
-                columnMax[j] = Math.max(columnMax[j], t.max[j]);
-                columnSumZ[j] += t.sumZ[j];
-            }
-        }
-        double top = Double.NEGATIVE_INFINITY;
-        for (double m : rowMax) {
-            top = Math.max(top, m);
-        }
-        double range = type == DataType.DOUBLE ? SHARED_RANGE_DOUBLE : SHARED_RANGE_FLOAT;
-        for (double m : columnMax) {
-            if (!(m - top >= -range)) {
-                return null;
-            }
-        }
-        // pass 2: e_ij = exp(z_ij − rowmax_i) into the gradient array; row sums; column sums rescaled to M
-        INDArray grad = Nd4j.createUninitialized(type, new long[] {n, n}, 'c');
         HostArray out = HostArray.of(grad);
-        double[] rowSumExp = new double[n];
-        final double max = top;
-        List<RowScratch> secondPartials = HostRows.forEachCollecting(n, () -> new RowScratch(n), (i, t) -> {
-            double[] z = t.a;
-            in.read((long) i * n, z, n);
-            double shift = rowMax[i];
-            double sum = 0;
-            for (int j = 0; j < n; j++) {
-                z[j] = Math.exp(z[j] * scale - shift);
-                sum += z[j];
-            }
-            double toTop = Math.exp(shift - max);
-            for (int j = 0; j < n; j++) {
-                t.b[j] += z[j] * toTop;
-            }
-            rowSumExp[i] = sum;
-            out.write((long) i * n, z, n);
+        HostRows.forEach(n, () -> new RowScratch(n), (i, t) -> {
+            in.read((long) i * n, t.a, n);
+            shared.fill(i, t.a, t.b);
+            out.write((long) i * n, t.b, n);
         });
-        double[] columnSumExp = new double[n];
-        for (RowScratch t : secondPartials) {
-            for (int j = 0; j < n; j++) {
-                columnSumExp[j] += t.b[j];
-            }
+        return new BidirectionalCrossEntropy(shared.loss, shared.rowLosses1(), shared.rowLosses2(), grad, null,
+                shared.gradTau());
+    }
+
+    /**
+     * The one-process cross-entropy on host memory with one exponential per pair: its forward
+     * statistics from one pass over {@code S}, and {@code ∂L/∂S} row by row
+     * ({@link GradientRows}), so that a tape's backward can take each row while the row of
+     * {@code S} is in cache instead of reading a stored gradient matrix.
+     *
+     * <p>The forward pass reads each row once: logits {@code z = σ·S/τ}, the row's maximum and sum,
+     * the columns' running maxima and sums, {@code e_ij = exp(z_ij − rowmax_i)} with the row sum,
+     * and the column sums of {@code e_ij·exp(rowmax_i − M_c)} relative to the largest row maximum
+     * {@code M_c} its chunk of rows has seen so far (rescaled when {@code M_c} grows; the chunks
+     * are merged at {@code M}, the largest logit). Each gradient row recomputes its exponentials
+     * (vectorised, cheaper than storing and reading them back).
+     */
+    static final class SharedExponential implements GradientRows {
+        final int n;
+        final double loss;
+        private final DataType type;
+        private final double scale;
+        private final double tau;
+        private final double epsilon;
+        private final double top;
+        private final double[] rowMax;
+        private final double[] rowFactor;
+        private final double[] columnFactor;
+        private final double[] rowLoss1;
+        private final double[] rowLoss2;
+        /** Row {@code i}'s part of {@code Σ (∂L/∂z)·z}, written by {@link #fill}. */
+        private final double[] rowDots;
+        private final Lanes lanes = Lanes.get();
+
+        private SharedExponential(int n, DataType type, double scale, double tau, double epsilon, double top,
+                double[] rowMax, double[] rowFactor, double[] columnFactor, double[] rowLoss1, double[] rowLoss2,
+                double loss) {
+            this.n = n;
+            this.type = type;
+            this.scale = scale;
+            this.tau = tau;
+            this.epsilon = epsilon;
+            this.top = top;
+            this.rowMax = rowMax;
+            this.rowFactor = rowFactor;
+            this.columnFactor = columnFactor;
+            this.rowLoss1 = rowLoss1;
+            this.rowLoss2 = rowLoss2;
+            this.loss = loss;
+            this.rowDots = new double[n];
         }
-        // pass 3: ∂L/∂z = ½ (softmax_row + softmax_column − 2q) / B; its dot with z for ∂L/∂τ
-        double half = 0.5 / n;
-        double uniform = epsilon / n;
-        double[] columnFactor = new double[n];
-        for (int j = 0; j < n; j++) {
-            columnFactor[j] = half / columnSumExp[j];
-        }
-        List<RowScratch> thirdPartials = HostRows.forEachCollecting(n, () -> new RowScratch(n), (i, t) -> {
-            double[] e = t.a;
-            double[] z = t.b;
-            out.read((long) i * n, e, n);
-            in.read((long) i * n, z, n);
-            double rowFactor = half / rowSumExp[i];
-            double toTop = Math.exp(rowMax[i] - max);
-            double offTarget = 2 * uniform * half;
-            double dot = 0;
-            for (int j = 0; j < n; j++) {
-                double g = e[j] * (rowFactor + toTop * columnFactor[j]) - offTarget;
-                dot += g * z[j];
-                e[j] = g * scale;
+
+        /** The forward statistics of {@code scores} ({@code B × B}), or null if the logits' range is too wide. */
+        static SharedExponential of(INDArray scores, double sign, double tau, double epsilon) {
+            int n = (int) scores.size(0);
+            DataType type = scores.dataType();
+            double scale = sign / tau;
+            HostArray in = HostArray.ofAny(scores);
+            Lanes lanes = Lanes.get();
+            double[] rowMax = new double[n];
+            double[] rowSumZ = new double[n];
+            double[] rowSumExp = new double[n];
+            double[] diagonal = new double[n];
+
+            final class Columns {
+                final double[] z = new double[n];
+                final double[] e = new double[n];
+                final double[] max = new double[n];
+                final double[] sumZ = new double[n];
+                final double[] sumExp = new double[n];
+                final double[] stats = new double[2];
+                /** The largest row maximum of this chunk so far: {@link #sumExp} is relative to it. */
+                double top = Double.NEGATIVE_INFINITY;
+
+                Columns() {
+                    java.util.Arrays.fill(max, Double.NEGATIVE_INFINITY);
+                }
             }
+            List<Columns> partials = HostRows.forEachCollecting(n, Columns::new, (i, t) -> {
+                in.read((long) i * n, t.z, n);
+                lanes.logits(t.z, scale, t.max, t.sumZ, n, t.stats);
+                double shift = t.stats[0];
+                rowMax[i] = shift;
+                rowSumZ[i] = t.stats[1];
+                diagonal[i] = t.z[i];
+                rowSumExp[i] = lanes.expShifted(t.z, shift, t.e, n);
+                if (shift > t.top) {
+                    lanes.scale(t.sumExp, Math.exp(t.top - shift), n);
+                    t.top = shift;
+                }
+                lanes.axpy(Math.exp(shift - t.top), t.e, t.sumExp, n);
+            });
+            double top = Double.NEGATIVE_INFINITY;
+            for (Columns t : partials) {
+                top = Math.max(top, t.top);
+            }
+            double[] columnMax = new double[n];
+            double[] columnSumZ = new double[n];
+            double[] columnSumExp = new double[n];
+            java.util.Arrays.fill(columnMax, Double.NEGATIVE_INFINITY);
+            for (Columns t : partials) {
+                for (int j = 0; j < n; j++) {
+                    columnMax[j] = Math.max(columnMax[j], t.max[j]);
+                    columnSumZ[j] += t.sumZ[j];
+                }
+                lanes.axpy(Math.exp(t.top - top), t.sumExp, columnSumExp, n);
+            }
+            double range = type == DataType.DOUBLE ? SHARED_RANGE_DOUBLE : SHARED_RANGE_FLOAT;
+            for (double m : columnMax) {
+                if (!(m - top >= -range)) {
+                    return null;
+                }
+            }
+            double half = 0.5 / n;
+            double uniform = epsilon / n;
+            double[] rowFactor = new double[n];
+            double[] columnFactor = new double[n];
+            double[] rowLoss1 = new double[n];
+            double[] rowLoss2 = new double[n];
+            double total = 0;
+            for (int i = 0; i < n; i++) {
+                rowFactor[i] = half / rowSumExp[i];
+                columnFactor[i] = half / columnSumExp[i];
+                rowLoss1[i] = Math.log(rowSumExp[i]) + rowMax[i] - (1 - epsilon) * diagonal[i] - uniform * rowSumZ[i];
+                rowLoss2[i] = Math.log(columnSumExp[i]) + top - (1 - epsilon) * diagonal[i] - uniform * columnSumZ[i];
+                total += rowLoss1[i] + rowLoss2[i];
+            }
+            return new SharedExponential(n, type, scale, tau, epsilon, top, rowMax, rowFactor, columnFactor, rowLoss1,
+                    rowLoss2, 0.5 * total / n);
+        }
+
+        /**
+         * Row {@code i} of {@code ∂L/∂S = (σ/τ)·½ (softmax_row + softmax_column − 2q) / B}.
+         *
+         * @param i the row
+         * @param scores row {@code i} of {@code S}; read only
+         * @param gradient receives row {@code i} of {@code ∂L/∂S}
+         */
+        @Override
+        public void fill(int i, double[] scores, double[] gradient) {
+            double half = 0.5 / n;
+            double offTarget = 2 * (epsilon / n) * half;
             double onTarget = 2 * (1 - epsilon) * half;
-            dot -= onTarget * z[i];
-            e[i] -= onTarget * scale;
-            t.gradDotLogits += dot * scale;
-            out.write((long) i * n, e, n);
-        });
-        double gradDotLogits = 0;
-        for (RowScratch t : thirdPartials) {
-            gradDotLogits += t.gradDotLogits;
+            double dot = lanes.softmaxGradient(scores, scale, rowMax[i], rowFactor[i], Math.exp(rowMax[i] - top),
+                    columnFactor, offTarget, gradient, n);
+            rowDots[i] = dot - onTarget * scores[i] * scale;
+            gradient[i] -= onTarget * scale;
         }
-        double[] rowLoss1 = new double[n];
-        double[] rowLoss2 = new double[n];
-        double total = 0;
-        for (int i = 0; i < n; i++) {
-            rowLoss1[i] = Math.log(rowSumExp[i]) + rowMax[i] - (1 - epsilon) * diagonal[i] - uniform * rowSumZ[i];
-            rowLoss2[i] = Math.log(columnSumExp[i]) + max - (1 - epsilon) * diagonal[i] - uniform * columnSumZ[i];
-            total += rowLoss1[i] + rowLoss2[i];
+
+        /** {@return {@code ∂L/∂τ}; valid once every row was {@linkplain #fill filled}} */
+        double gradTau() {
+            double sum = 0;
+            for (double d : rowDots) {
+                sum += d;
+            }
+            return -sum / tau;
         }
-        return new BidirectionalCrossEntropy(0.5 * total / n, Nd4j.createFromArray(rowLoss1).castTo(type),
-                Nd4j.createFromArray(rowLoss2).castTo(type), grad, null, -gradDotLogits / tau);
+
+        INDArray rowLosses1() {
+            return Nd4j.createFromArray(rowLoss1).castTo(type);
+        }
+
+        INDArray rowLosses2() {
+            return Nd4j.createFromArray(rowLoss2).castTo(type);
+        }
     }
 
     /** Per-chunk scratch of the host passes: two rows and a running sum. */
@@ -244,6 +314,7 @@ final class BidirectionalCrossEntropy {
         HostArray out = HostArray.of(grad);
         double[] rowLoss = new double[rows];
         double uniform = epsilon / classes;
+        Lanes lanes = Lanes.get();
         List<RowScratch> partials = HostRows.forEachCollecting(rows, () -> new RowScratch(classes), (i, t) -> {
             double[] z = t.a;
             double[] g = t.b;
@@ -255,11 +326,7 @@ final class BidirectionalCrossEntropy {
                 max = Math.max(max, z[j]);
                 sumZ += z[j];
             }
-            double sumExp = 0;
-            for (int j = 0; j < classes; j++) {
-                g[j] = Math.exp(z[j] - max);
-                sumExp += g[j];
-            }
+            double sumExp = lanes.expShifted(z, max, g, classes);
             int target = offset + i;
             rowLoss[i] = Math.log(sumExp) + max - (1 - epsilon) * z[target] - uniform * sumZ;
             double half = 0.5 / rows;

@@ -8,6 +8,7 @@ import io.github.gram4j.core.ContrastiveScore;
 import io.github.gram4j.core.ModalityBatches;
 import io.github.gram4j.core.fast.ScoreTape;
 import io.github.gram4j.core.fast.VolumeGradients;
+import io.github.gram4j.core.internal.HostArray;
 import io.github.gram4j.core.internal.Transposes;
 import io.github.gram4j.core.internal.Workspaces;
 import org.nd4j.linalg.api.memory.MemoryWorkspace;
@@ -126,8 +127,8 @@ public final class GramLoss {
             INDArray v = score.pairwise(batches);
             LogitRange.requireLogits("V", temperature.tau(), batches.dataType(), log2Bound(batches),
                     LogitRange.largestOf(v));
-            return LogitRange.requireFiniteLoss(BidirectionalCrossEntropy.paired(v, -1, temperature.tau(),
-                    labelSmoothing).loss, temperature.tau(), batches.dataType());
+            return LogitRange.requireFiniteLoss(BidirectionalCrossEntropy.pairedLoss(v, -1, temperature.tau(),
+                    labelSmoothing), temperature.tau(), batches.dataType());
         } finally {
             batches.release();
         }
@@ -153,11 +154,31 @@ public final class GramLoss {
             INDArray v = tape.scores();
             LogitRange.requireLogits("V", temperature.tau(), batches.dataType(), log2Bound(batches),
                     LogitRange.largestOf(v));
-            BidirectionalCrossEntropy ce = BidirectionalCrossEntropy.paired(v, -1, temperature.tau(), labelSmoothing);
-            VolumeGradients grads = tape.backward(ce.gradScores1, true, true);
+            BidirectionalCrossEntropy.SharedExponential shared = HostArray.available()
+                    ? BidirectionalCrossEntropy.SharedExponential.of(v, -1, temperature.tau(), labelSmoothing) : null;
+            double loss;
+            INDArray rowLosses1;
+            INDArray rowLosses2;
+            double gradTau;
+            VolumeGradients grads;
+            if (shared != null) {
+                // ∂L/∂V row by row inside the tape's pass over the pairs: never stored
+                grads = tape.backward(shared, true, true);
+                loss = shared.loss;
+                rowLosses1 = shared.rowLosses1();
+                rowLosses2 = shared.rowLosses2();
+                gradTau = shared.gradTau();
+            } else {
+                BidirectionalCrossEntropy ce = BidirectionalCrossEntropy.paired(v, -1, temperature.tau(), labelSmoothing);
+                grads = tape.backward(ce.gradScores1, true, true);
+                loss = ce.loss;
+                rowLosses1 = ce.rowLosses1;
+                rowLosses2 = ce.rowLosses2;
+                gradTau = ce.gradTau;
+            }
             INDArray volumes = v.detach();
-            return LogitRange.requireFinite(new LossResult(ce.loss, ce.rowLosses1.detach(), ce.rowLosses2.detach(), volumes,
-                    volumes, grads.anchor().detach(), detach(grads.candidates()), temperature.chain(ce.gradTau), null,
+            return LogitRange.requireFinite(new LossResult(loss, rowLosses1.detach(), rowLosses2.detach(), volumes,
+                    volumes, grads.anchor().detach(), detach(grads.candidates()), temperature.chain(gradTau), null,
                     List.of()), temperature.tau(), batches.dataType());
         } finally {
             batches.release();

@@ -7,10 +7,12 @@ import java.util.List;
 import io.github.gram4j.core.NumericalPolicy;
 import io.github.gram4j.core.internal.HostArray;
 import io.github.gram4j.core.internal.HostRows;
+import io.github.gram4j.core.internal.Lanes;
 import io.github.gram4j.core.internal.RowOps;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.indexing.NDArrayIndex;
 import org.nd4j.linalg.ops.transforms.Transforms;
 
 /**
@@ -35,13 +37,21 @@ import org.nd4j.linalg.ops.transforms.Transforms;
  */
 public final class CandidateBasis {
 
+    private final INDArray stacked;
     private final List<INDArray> q;
     private final List<INDArray> rho;
     private final INDArray[][] r;
     private final INDArray rhoProduct;
 
-    private CandidateBasis(List<INDArray> q, List<INDArray> rho, INDArray[][] r, INDArray rhoProduct) {
-        this.q = q;
+    private CandidateBasis(INDArray stacked, List<INDArray> rho, INDArray[][] r, INDArray rhoProduct) {
+        this.stacked = stacked;
+        int kk = rho.size();
+        long rows = stacked.size(0) / kk;
+        List<INDArray> views = new ArrayList<>(kk);
+        for (int m = 0; m < kk; m++) {
+            views.add(kk == 1 ? stacked : stacked.get(NDArrayIndex.interval(m * rows, (m + 1) * rows), NDArrayIndex.all()));
+        }
+        this.q = Collections.unmodifiableList(views);
         this.rho = rho;
         this.r = r;
         this.rhoProduct = rhoProduct;
@@ -74,44 +84,28 @@ public final class CandidateBasis {
         int dim = (int) candidates.get(0).size(1);
         double tiny = tiny(type);
         HostArray[] xs = new HostArray[kk];
-        List<INDArray> qs = new ArrayList<>(kk);
-        HostArray[] qHost = new HostArray[kk];
         for (int m = 0; m < kk; m++) {
-            INDArray x = candidates.get(m);
-            xs[m] = HostArray.ofAny(x);
-            INDArray q = Nd4j.createUninitialized(type, new long[] {rows, dim}, 'c');
-            qs.add(q);
-            qHost[m] = HostArray.of(q);
+            xs[m] = HostArray.ofAny(candidates.get(m));
         }
+        INDArray stacked = Nd4j.createUninitialized(type, new long[] {(long) kk * rows, dim}, 'c');
+        HostArray qHost = HostArray.of(stacked);
         double[][][] r = new double[kk][kk][rows];
+        Lanes lanes = Lanes.get();
         HostRows.forEach(rows, () -> new double[kk][dim], (j, v) -> {
             for (int m = 0; m < kk; m++) {
                 double[] vm = v[m];
                 xs[m].read((long) j * dim, vm, dim);
                 for (int pass = 0; pass < 2; pass++) {
                     for (int l = 0; l < m; l++) {
-                        double[] ql = v[l];
-                        double c = 0;
-                        for (int e = 0; e < dim; e++) {
-                            c += ql[e] * vm[e];
-                        }
-                        for (int e = 0; e < dim; e++) {
-                            vm[e] -= c * ql[e];
-                        }
+                        double c = lanes.dot(v[l], vm, dim);
+                        lanes.axpy(-c, v[l], vm, dim);
                         r[l][m][j] += c;
                     }
                 }
-                double squares = 0;
-                for (int e = 0; e < dim; e++) {
-                    squares += vm[e] * vm[e];
-                }
-                double rho = Math.sqrt(squares);
-                double scale = 1.0 / Math.max(rho, tiny);
-                for (int e = 0; e < dim; e++) {
-                    vm[e] *= scale;
-                }
+                double rho = Math.sqrt(lanes.dot(vm, vm, dim));
+                lanes.scale(vm, 1.0 / Math.max(rho, tiny), dim);
                 r[m][m][j] = rho;
-                qHost[m].write((long) j * dim, vm, dim);
+                qHost.write(((long) m * rows + j) * dim, vm, dim);
             }
         });
         double[] product = new double[rows];
@@ -127,7 +121,7 @@ public final class CandidateBasis {
                 product[j] *= r[m][m][j];
             }
         }
-        return new CandidateBasis(Collections.unmodifiableList(qs), Collections.unmodifiableList(rhos), coefficients,
+        return new CandidateBasis(stacked, Collections.unmodifiableList(rhos), coefficients,
                 Nd4j.createFromArray(product).castTo(type));
     }
 
@@ -155,7 +149,8 @@ public final class CandidateBasis {
             r[m][m] = norm;
             product = product == null ? norm.dup() : product.muli(norm);
         }
-        return new CandidateBasis(Collections.unmodifiableList(qs), Collections.unmodifiableList(rhos), r, product);
+        return new CandidateBasis(kk == 1 ? qs.get(0) : Nd4j.concat(0, qs.toArray(INDArray[]::new)),
+                Collections.unmodifiableList(rhos), r, product);
     }
 
     /** {@return {@code K}: the number of candidate modalities} */
@@ -164,7 +159,41 @@ public final class CandidateBasis {
     }
 
     /**
-     * {@code Q_m}: row {@code j} is the unit vector {@code q_{m,j}}, {@code B2 × d}.
+     * All bases in one c-order matrix, {@code K·B2 × d}: rows {@code m·B2 … (m + 1)·B2 − 1} are
+     * {@link #q q(m)}. One GEMM against it computes every {@code a_i·q_{m,j}} at once.
+     *
+     * @return the stacked bases, {@code K·B2 × d}
+     */
+    public INDArray stacked() {
+        return stacked;
+    }
+
+    /**
+     * Frees the off-heap memory of the bases and coefficients now, instead of when the garbage
+     * collector finds them (for callers outside a workspace, e.g. writing many index chunks).
+     * The basis must not be used afterwards.
+     */
+    public void release() {
+        java.util.Set<INDArray> seen = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
+        seen.add(stacked);
+        seen.add(rhoProduct);
+        for (INDArray[] row : r) {
+            for (INDArray x : row) {
+                if (x != null) {
+                    seen.add(x);
+                }
+            }
+        }
+        for (INDArray x : seen) {
+            if (x.closeable()) {
+                x.close();
+            }
+        }
+    }
+
+    /**
+     * {@code Q_m}: row {@code j} is the unit vector {@code q_{m,j}}, {@code B2 × d} (a view of
+     * {@link #stacked()} when {@code K > 1}).
      *
      * @param m the candidate modality, {@code 0 ≤ m < K}
      * @return {@code Q_m}, {@code B2 × d}

@@ -1,6 +1,5 @@
 package io.github.gram4j.core.fast;
 
-import java.util.ArrayList;
 import java.util.List;
 
 import io.github.gram4j.core.ModalityBatches;
@@ -20,8 +19,9 @@ import org.nd4j.linalg.indexing.NDArrayIndex;
  *
  * <p>Work: {@code K} GEMMs ({@code B1 × d} by {@code d × B2}), the orthonormalisation
  * ({@code O(B2·d·K²)}), and one fused elementwise pass over {@code B1 × B2} (see
- * {@link VolumeEpilogue}). Scratch lives in a per-thread ND4J workspace and is bounded: anchor rows
- * are processed in blocks so that the {@code K − 1} extra GEMM outputs hold at most
+ * {@link VolumeEpilogue}). The {@code K} GEMMs are one, against the stacked bases
+ * ({@link CandidateBasis#stacked()}). Scratch lives in a per-thread ND4J workspace and is bounded:
+ * anchor rows are processed in blocks so that the stacked GEMM output holds at most
  * {@value #SCRATCH_ELEMENTS} elements. Only the result is allocated per call.
  *
  * <p>Range: batches whose volumes may exceed the dtype are refused before any work
@@ -123,27 +123,25 @@ public final class FastVolume {
         long b1 = anchor.size(0);
         long b2 = out.size(1);
         int kk = basis.size();
-        long rowsPerBlock = kk == 1 ? b1 : Math.max(1, Math.min(b1, scratchElements / ((kk - 1) * b2)));
-        List<INDArray> scratch = new ArrayList<>(kk - 1);
-        for (int m = 1; m < kk; m++) {
-            scratch.add(Nd4j.createUninitialized(out.dataType(), new long[] {rowsPerBlock, b2}, 'c'));
-        }
+        // one GEMM against the stacked bases per block: w_{m,ij} at column m·B2 + j (K = 1: into out)
+        long rowsPerBlock = kk == 1 ? b1 : Math.max(1, Math.min(b1, scratchElements / (kk * b2)));
+        INDArray scratch = kk == 1 ? null
+                : Nd4j.createUninitialized(out.dataType(), new long[] {rowsPerBlock, kk * b2}, 'c');
         for (long r0 = 0; r0 < b1; r0 += rowsPerBlock) {
             long r1 = Math.min(b1, r0 + rowsPerBlock);
             boolean whole = r0 == 0 && r1 == b1;
             INDArray rows = whole ? anchor : anchor.get(NDArrayIndex.interval(r0, r1), NDArrayIndex.all());
             INDArray target = whole ? out : out.get(NDArrayIndex.interval(r0, r1), NDArrayIndex.all());
-            List<INDArray> w = new ArrayList<>(kk);
-            w.add(target);
-            for (int m = 1; m < kk; m++) {
-                INDArray s = scratch.get(m - 1);
-                w.add(r1 - r0 == rowsPerBlock ? s : s.get(NDArrayIndex.interval(0, r1 - r0), NDArrayIndex.all()));
-            }
-            for (int m = 0; m < kk; m++) {
-                Nd4j.gemm(rows, basis.q(m), w.get(m), false, true, 1.0, 0.0);
-            }
             INDArray norms = whole ? squaredNorms : squaredNorms.get(NDArrayIndex.interval(r0, r1));
-            epilogue.apply(norms, w, basis.rhoProduct(), target, null);
+            if (kk == 1) {
+                Nd4j.gemm(rows, basis.stacked(), target, false, true, 1.0, 0.0);
+                epilogue.apply(norms, List.of(target), basis.rhoProduct(), target, null);
+            } else {
+                INDArray w = r1 - r0 == rowsPerBlock ? scratch
+                        : scratch.get(NDArrayIndex.interval(0, r1 - r0), NDArrayIndex.all());
+                Nd4j.gemm(rows, basis.stacked(), w, false, true, 1.0, 0.0);
+                epilogue.applyStacked(norms, w, kk, basis.rhoProduct(), target, null);
+            }
         }
     }
 }

@@ -1,7 +1,11 @@
 package io.github.gram4j.core.fast;
 
 import io.github.gram4j.core.ModalityBatches;
+import io.github.gram4j.core.internal.HostArray;
+import io.github.gram4j.core.internal.HostRows;
+import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * The forward pass of a pairwise score matrix ({@code B1 × B2}) kept for its backward pass: the
@@ -29,4 +33,39 @@ public interface ScoreTape {
      * @throws IllegalArgumentException if {@code g} is not {@code B1 × B2}
      */
     VolumeGradients backward(INDArray g, boolean anchorGradient, boolean candidateGradients);
+
+    /**
+     * Back-propagates {@code ∂L/∂S} given row by row. This default writes the rows into a
+     * {@code B1 × B2} matrix and calls {@link #backward(INDArray, boolean, boolean)}; a tape may
+     * instead consume each row inside its own pass over the pairs (the CPU path of
+     * {@link VolumeTape} does), which saves writing and reading that matrix.
+     *
+     * @param g {@code ∂L/∂S}, row by row
+     * @param anchorGradient whether to compute {@code ∂L/∂anchor} ({@code B1 × d})
+     * @param candidateGradients whether to compute {@code ∂L/∂candidates[m]} ({@code B2 × d} each)
+     * @return {@code ∂L/∂anchor} and {@code ∂L/∂candidates[m]} (null or empty where not asked for)
+     */
+    default VolumeGradients backward(GradientRows g, boolean anchorGradient, boolean candidateGradients) {
+        INDArray s = scores();
+        int rows = (int) s.size(0);
+        int cols = (int) s.size(1);
+        INDArray upstream = Nd4j.createUninitialized(s.dataType(), new long[] {rows, cols}, 'c');
+        if (HostArray.available()) {
+            HostArray in = HostArray.ofAny(s);
+            HostArray out = HostArray.of(upstream);
+            HostRows.forEach(rows, () -> new double[2][cols], (i, t) -> {
+                in.read((long) i * cols, t[0], cols);
+                g.fill(i, t[0], t[1]);
+                out.write((long) i * cols, t[1], cols);
+            });
+        } else {
+            double[][] values = s.castTo(DataType.DOUBLE).toDoubleMatrix();
+            double[][] gradient = new double[rows][cols];
+            for (int i = 0; i < rows; i++) {
+                g.fill(i, values[i], gradient[i]);
+            }
+            upstream.assign(Nd4j.create(gradient).castTo(s.dataType()));
+        }
+        return backward(upstream, anchorGradient, candidateGradients);
+    }
 }

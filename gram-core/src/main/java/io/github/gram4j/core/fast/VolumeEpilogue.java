@@ -1,10 +1,13 @@
 package io.github.gram4j.core.fast;
 
+import java.util.ArrayList;
 import java.util.List;
 
 import io.github.gram4j.core.internal.HostArray;
 import io.github.gram4j.core.internal.HostRows;
+import io.github.gram4j.core.internal.Lanes;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.indexing.NDArrayIndex;
 import org.nd4j.linalg.ops.transforms.Transforms;
 
 /**
@@ -13,16 +16,19 @@ import org.nd4j.linalg.ops.transforms.Transforms;
  * interchangeable implementations:
  * <ul>
  *   <li>{@link #HOST}: one fused pass on host memory, parallel over rows, arithmetic in double
- *       (CPU backend: ND4J's float {@code sqrt} alone costs ~1.6 ns an element here, and every op of
- *       the chain is a full pass over memory);</li>
+ *       through {@link Lanes} (CPU backend: ND4J's float {@code sqrt} alone costs ~1.6 ns an
+ *       element here, and every op of the chain is a full pass over memory);</li>
  *   <li>{@link #ND4J}: a chain of {@code 2K + 3} ND4J ops in place (any backend).</li>
  * </ul>
+ * The {@code K} outputs are either {@code K} separate {@code rows × B2} matrices or one stacked
+ * {@code rows × K·B2} matrix (the output of one GEMM against the stacked bases), whose row
+ * {@code i} holds {@code w_{0,i·}, …, w_{K−1,i·}} one after another.
  */
 enum VolumeEpilogue {
 
     HOST {
         @Override
-        void apply(INDArray squaredNorms, List<INDArray> w, INDArray rhoProduct, INDArray out, INDArray distances) {
+        void apply(INDArray squaredNorms, Outputs w, INDArray rhoProduct, INDArray out, INDArray distances) {
             int rows = (int) out.size(0);
             int cols = (int) out.size(1);
             HostArray sOut = distances == null ? null : HostArray.of(distances);
@@ -31,31 +37,30 @@ enum VolumeEpilogue {
             double[] p = new double[cols];
             HostArray.of(rhoProduct).read(0, p, cols);
             HostArray v = HostArray.of(out);
-            HostArray[] ws = w.stream().map(HostArray::of).toArray(HostArray[]::new);
+            HostArray[] ws = w.host();
+            long stride = w.rowStride();
+            Lanes lanes = Lanes.get();
             HostRows.forEach(rows, () -> new double[2][cols], (i, scratch) -> {
                 double[] s = scratch[0];
                 double[] x = scratch[1];
                 java.util.Arrays.fill(s, aa[i]);
-                for (HostArray wm : ws) {
-                    wm.read((long) i * cols, x, cols);
-                    for (int j = 0; j < cols; j++) {
-                        s[j] -= x[j] * x[j];
-                    }
+                for (int m = 0; m < ws.length; m++) {
+                    ws[m].read(w.start(m) + i * stride, x, cols);
+                    lanes.subtractSquares(x, 0, s, cols);
                 }
                 if (sOut != null) {
                     sOut.write((long) i * cols, s, cols);
                 }
-                for (int j = 0; j < cols; j++) {
-                    s[j] = p[j] * Math.sqrt(Math.max(s[j], 0.0));
-                }
-                v.write((long) i * cols, s, cols);
+                lanes.volumes(s, p, x, cols);
+                v.write((long) i * cols, x, cols);
             });
         }
     },
 
     ND4J {
         @Override
-        void apply(INDArray squaredNorms, List<INDArray> w, INDArray rhoProduct, INDArray out, INDArray distances) {
+        void apply(INDArray squaredNorms, Outputs outputs, INDArray rhoProduct, INDArray out, INDArray distances) {
+            List<INDArray> w = outputs.matrices();
             for (int m = 0; m < w.size(); m++) {
                 INDArray wm = w.get(m);
                 if (m == 0) {
@@ -93,6 +98,76 @@ enum VolumeEpilogue {
      * @param distances if not null, also receives {@code s = |a_i|² − Σ_m w²} ({@code rows × B2},
      *     c-contiguous; may not be one of {@code w})
      */
-    abstract void apply(INDArray squaredNorms, List<INDArray> w, INDArray rhoProduct, INDArray out,
-            INDArray distances);
+    void apply(INDArray squaredNorms, List<INDArray> w, INDArray rhoProduct, INDArray out, INDArray distances) {
+        apply(squaredNorms, Outputs.separate(w), rhoProduct, out, distances);
+    }
+
+    /**
+     * As {@link #apply(INDArray, List, INDArray, INDArray, INDArray)} on one stacked GEMM output.
+     *
+     * @param w {@code rows × K·B2}, c-contiguous, not {@code out}
+     * @param kk {@code K}
+     */
+    void applyStacked(INDArray squaredNorms, INDArray w, int kk, INDArray rhoProduct, INDArray out,
+            INDArray distances) {
+        apply(squaredNorms, Outputs.stacked(w, kk), rhoProduct, out, distances);
+    }
+
+    abstract void apply(INDArray squaredNorms, Outputs w, INDArray rhoProduct, INDArray out, INDArray distances);
+
+    /**
+     * The {@code K} GEMM outputs of a block: separate matrices, or column blocks of one stacked
+     * matrix. Element {@code (m, i, j)} lies at {@code start(m) + i·rowStride() + j} of
+     * {@code host()[m]}.
+     */
+    static final class Outputs {
+        private final List<INDArray> separate;
+        private final INDArray stacked;
+        private final int kk;
+        private final long cols;
+
+        private Outputs(List<INDArray> separate, INDArray stacked, int kk, long cols) {
+            this.separate = separate;
+            this.stacked = stacked;
+            this.kk = kk;
+            this.cols = cols;
+        }
+
+        static Outputs separate(List<INDArray> w) {
+            return new Outputs(w, null, w.size(), w.get(0).size(1));
+        }
+
+        static Outputs stacked(INDArray w, int kk) {
+            return new Outputs(null, w, kk, w.size(1) / kk);
+        }
+
+        /** The outputs as {@code rows × B2} matrices (views of the stacked matrix, strided). */
+        List<INDArray> matrices() {
+            if (separate != null) {
+                return separate;
+            }
+            List<INDArray> views = new ArrayList<>(kk);
+            for (int m = 0; m < kk; m++) {
+                views.add(stacked.get(NDArrayIndex.all(), NDArrayIndex.interval(m * cols, (m + 1) * cols)));
+            }
+            return views;
+        }
+
+        HostArray[] host() {
+            HostArray[] arrays = new HostArray[kk];
+            HostArray whole = stacked == null ? null : HostArray.of(stacked);
+            for (int m = 0; m < kk; m++) {
+                arrays[m] = whole != null ? whole : HostArray.of(separate.get(m));
+            }
+            return arrays;
+        }
+
+        long start(int m) {
+            return stacked == null ? 0 : m * cols;
+        }
+
+        long rowStride() {
+            return stacked == null ? cols : kk * cols;
+        }
+    }
 }

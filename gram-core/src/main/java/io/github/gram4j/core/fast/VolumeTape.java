@@ -7,6 +7,7 @@ import io.github.gram4j.core.ModalityBatches;
 import io.github.gram4j.core.NumericalPolicy;
 import io.github.gram4j.core.internal.HostArray;
 import io.github.gram4j.core.internal.HostRows;
+import io.github.gram4j.core.internal.Lanes;
 import io.github.gram4j.core.internal.RowOps;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -51,7 +52,8 @@ public final class VolumeTape implements ScoreTape {
 
     private final ModalityBatches batches;
     private final CandidateBasis basis;
-    private final List<INDArray> w;
+    /** {@code w_{m,ij} = a_i·q_{m,j}} at column {@code m·B2 + j}, {@code B1 × K·B2}; null when blockwise. */
+    private final INDArray w;
     private final INDArray s;
     private final INDArray volumes;
     private final boolean onHost;
@@ -64,7 +66,7 @@ public final class VolumeTape implements ScoreTape {
     /** Scratch elements a blockwise tape uses per block (forward GEMM blocks, backward block arrays). */
     static final long BLOCK_ELEMENTS = 1L << 24;
 
-    private VolumeTape(ModalityBatches batches, CandidateBasis basis, List<INDArray> w, INDArray s,
+    private VolumeTape(ModalityBatches batches, CandidateBasis basis, INDArray w, INDArray s,
             INDArray volumes, boolean onHost, int blockRows) {
         this.batches = batches;
         this.basis = basis;
@@ -134,19 +136,18 @@ public final class VolumeTape implements ScoreTape {
             int rows = (int) Math.max(1, Math.min(b1, blockElements / ((2L * kk + 3) * b2)));
             return new VolumeTape(batches, basis, null, null, volumes, true, rows);
         }
-        List<INDArray> w = new ArrayList<>(basis.size());
-        for (int m = 0; m < basis.size(); m++) {
-            w.add(Nd4j.gemm(anchor, basis.q(m), Nd4j.createUninitialized(type, new long[] {b1, b2}, 'c'),
-                    false, true, 1.0, 0.0));
-        }
+        // the K GEMMs as one, against the stacked bases
+        INDArray w = Nd4j.gemm(anchor, basis.stacked(), Nd4j.createUninitialized(type, new long[] {b1, kk * b2}, 'c'),
+                false, true, 1.0, 0.0);
         INDArray s = Nd4j.createUninitialized(type, new long[] {b1, b2}, 'c');
         INDArray volumes = Nd4j.createUninitialized(type, new long[] {b1, b2}, 'c');
         if (onHost) {
-            VolumeEpilogue.HOST.apply(batches.anchorSquaredNorms(), w, basis.rhoProduct(), volumes, s);
+            VolumeEpilogue.HOST.applyStacked(batches.anchorSquaredNorms(), w, kk, basis.rhoProduct(), volumes, s);
         } else {
-            s.assign(w.get(0)).muli(w.get(0));
-            for (int m = 1; m < w.size(); m++) {
-                s.addi(w.get(m).mul(w.get(m)));
+            List<INDArray> wm = columnBlocks(w, kk);
+            s.assign(wm.get(0)).muli(wm.get(0));
+            for (int m = 1; m < kk; m++) {
+                s.addi(wm.get(m).mul(wm.get(m)));
             }
             s.rsubiColumnVector(batches.anchorSquaredNorms().reshape(b1, 1));
             Transforms.relu(volumes.assign(s), false);
@@ -192,6 +193,33 @@ public final class VolumeTape implements ScoreTape {
         DataType type = batches.dataType();
         boolean contiguous = g.ordering() == 'c' && g.elementWiseStride() == 1;
         INDArray upstream = g.dataType() == type && contiguous ? g : g.castTo(type).dup('c');
+        return backward(upstream, null, anchorGradient, candidateGradients);
+    }
+
+    /**
+     * Back-propagates {@code g = ∂L/∂V} given row by row. On the CPU backend each row of
+     * {@code g} is computed inside the pass over the pairs, right after the row of {@code V} is
+     * read, and never stored; elsewhere it is written into a matrix first.
+     *
+     * @param g {@code ∂L/∂V}, row by row
+     * @param anchorGradient whether to compute {@code ∂L/∂anchor}
+     * @param candidateGradients whether to compute {@code ∂L/∂candidates[m]}
+     * @return {@code ∂L/∂anchor} and {@code ∂L/∂candidates[m]} (null where not asked for)
+     */
+    @Override
+    public VolumeGradients backward(GradientRows g, boolean anchorGradient, boolean candidateGradients) {
+        if (!onHost) {
+            return ScoreTape.super.backward(g, anchorGradient, candidateGradients);
+        }
+        return backward(null, g, anchorGradient, candidateGradients);
+    }
+
+    /** The backward from {@code upstream} ({@code B1 × B2}, c-order, the dtype) or, when null, from {@code rowsOfG}. */
+    private VolumeGradients backward(INDArray upstream, GradientRows rowsOfG, boolean anchorGradient,
+            boolean candidateGradients) {
+        long b1 = batches.anchorRows();
+        long b2 = batches.candidateRows();
+        DataType type = batches.dataType();
         double eta = floor(type);
         double tinySquare = NumericalPolicy.tiny(type);
         double[] sFloor = batches.anchorSquaredNorms().castTo(DataType.DOUBLE).toDoubleVector();
@@ -202,11 +230,10 @@ public final class VolumeTape implements ScoreTape {
         int kk = basis.size();
         INDArray anchor = batches.anchor();
         INDArray anchorGrad = anchorGradient ? Nd4j.createUninitialized(type, new long[] {b1, batches.dim()}, 'c') : null;
-        // H_l = Σ_i c_ij w_{l,ij} a_i, B2 × d: the candidate gradients are column-scaled sums of these
-        List<INDArray> weightedAnchors = new ArrayList<>();
-        for (int l = 0; candidateGradients && l < kk; l++) {
-            weightedAnchors.add(Nd4j.createUninitialized(type, new long[] {b2, batches.dim()}, 'c'));
-        }
+        // H_l = Σ_i c_ij w_{l,ij} a_i, B2 × d, stacked (K·B2 × d): the candidate gradients are
+        // column-scaled sums of these
+        INDArray weightedAnchors = candidateGradients
+                ? Nd4j.createUninitialized(type, new long[] {kk * b2, batches.dim()}, 'c') : null;
         double[][][] cyy = candidateGradients ? new double[kk][kk][(int) b2] : null;
         double[] gv = candidateGradients ? new double[(int) b2] : null;
 
@@ -215,7 +242,7 @@ public final class VolumeTape implements ScoreTape {
             long r1 = Math.min(b1, r0 + blockRows);
             boolean whole = r0 == 0 && r1 == b1;
             INDArray rowsOfAnchor = whole ? anchor : rows(anchor, r0, r1);
-            List<INDArray> wBlock;
+            INDArray wBlock;
             INDArray sBlock;
             if (w != null) {
                 wBlock = w;
@@ -223,23 +250,20 @@ public final class VolumeTape implements ScoreTape {
             } else {
                 wBlock = scratch.w(r1 - r0);
                 sBlock = scratch.s(r1 - r0);
-                for (int m = 0; m < kk; m++) {
-                    Nd4j.gemm(rowsOfAnchor, basis.q(m), wBlock.get(m), false, true, 1.0, 0.0);
-                }
+                Nd4j.gemm(rowsOfAnchor, basis.stacked(), wBlock, false, true, 1.0, 0.0);
                 INDArray norms = batches.anchorSquaredNorms().get(NDArrayIndex.interval(r0, r1));
-                VolumeEpilogue.HOST.apply(norms, wBlock, basis.rhoProduct(), scratch.v(r1 - r0), sBlock);
+                VolumeEpilogue.HOST.applyStacked(norms, wBlock, kk, basis.rhoProduct(), scratch.v(r1 - r0), sBlock);
             }
-            INDArray gBlock = whole ? upstream : rows(upstream, r0, r1);
+            INDArray gBlock = upstream == null ? null : whole ? upstream : rows(upstream, r0, r1);
             INDArray vBlock = whole ? volumes : rows(volumes, r0, r1);
             PairTerms terms = onHost
-                    ? pairTermsOnHost(gBlock, vBlock, sBlock, wBlock, sFloor, (int) r0, rInv,
+                    ? pairTermsOnHost(gBlock, rowsOfG, vBlock, sBlock, wBlock, sFloor, (int) r0, rInv,
                             scratch == null ? null : scratch.terms(r1 - r0))
                     : pairTermsWithOps(gBlock, vBlock, sBlock, wBlock, sFloor, rInv);
             if (anchorGradient) {
                 INDArray part = rowsOfAnchor.mulColumnVector(terms.rowSumsOfC);
-                for (int m = 0; m < kk; m++) {
-                    Nd4j.gemm(terms.cw.get(m), basis.q(m), part, false, false, -1.0, 1.0);
-                }
+                // −Σ_m (c⊙w_m)·Q_m as one GEMM: [c⊙w_0 … c⊙w_{K−1}] · [Q_0; …; Q_{K−1}]
+                Nd4j.gemm(terms.cw, basis.stacked(), part, false, false, -1.0, 1.0);
                 if (whole) {
                     anchorGrad = part;
                 } else {
@@ -247,8 +271,9 @@ public final class VolumeTape implements ScoreTape {
                 }
             }
             if (candidateGradients) {
+                // every H_l as one GEMM: [c⊙w_0 … c⊙w_{K−1}]ᵀ · A
+                Nd4j.gemm(terms.cw, rowsOfAnchor, weightedAnchors, true, false, 1.0, r0 == 0 ? 0.0 : 1.0);
                 for (int m = 0; m < kk; m++) {
-                    Nd4j.gemm(terms.cw.get(m), rowsOfAnchor, weightedAnchors.get(m), true, false, 1.0, r0 == 0 ? 0.0 : 1.0);
                     for (int l = 0; l < kk; l++) {
                         double[] from = terms.cyy[m][l];
                         double[] to = cyy[m][l];
@@ -283,7 +308,7 @@ public final class VolumeTape implements ScoreTape {
                     weights[l][j] = -rInv[m][l][j];
                 }
             }
-            candidateGrads.add(candidateCombination(coefficients, weights, weightedAnchors));
+            candidateGrads.add(candidateCombination(coefficients, weights, rowBlocks(weightedAnchors, kk)));
         }
         return new VolumeGradients(anchorGrad, candidateGrads);
     }
@@ -292,137 +317,142 @@ public final class VolumeTape implements ScoreTape {
         return x.get(NDArrayIndex.interval(from, to), NDArrayIndex.all());
     }
 
+    /** The {@code K} column blocks of a stacked {@code rows × K·B2} matrix (strided views). */
+    private static List<INDArray> columnBlocks(INDArray stacked, int kk) {
+        long cols = stacked.size(1) / kk;
+        List<INDArray> blocks = new ArrayList<>(kk);
+        for (int m = 0; m < kk; m++) {
+            blocks.add(stacked.get(NDArrayIndex.all(), NDArrayIndex.interval(m * cols, (m + 1) * cols)));
+        }
+        return blocks;
+    }
+
+    /** The {@code K} row blocks of a stacked {@code K·B2 × d} matrix (c-contiguous views). */
+    private static List<INDArray> rowBlocks(INDArray stacked, int kk) {
+        long rows = stacked.size(0) / kk;
+        List<INDArray> blocks = new ArrayList<>(kk);
+        for (int m = 0; m < kk; m++) {
+            blocks.add(rows(stacked, m * rows, (m + 1) * rows));
+        }
+        return blocks;
+    }
+
     /**
-     * Reused per-block arrays of the blockwise backward: {@code w_m}, {@code s}, a spare {@code V},
-     * and the {@code K} pair-term outputs; allocated once, so the workspace does not grow with
-     * the number of blocks.
+     * Reused per-block arrays of the blockwise backward: the stacked {@code w}, {@code s}, a
+     * spare {@code V}, and the stacked pair-term output; allocated once, so the workspace does
+     * not grow with the number of blocks.
      */
     private static final class BlockScratch {
-        private final List<INDArray> w = new ArrayList<>();
-        private final List<INDArray> terms = new ArrayList<>();
+        private final INDArray w;
+        private final INDArray terms;
         private final INDArray s;
         private final INDArray v;
         private final int fullRows;
 
         BlockScratch(DataType type, int kk, int rows, long cols) {
-            for (int m = 0; m < kk; m++) {
-                w.add(Nd4j.createUninitialized(type, new long[] {rows, cols}, 'c'));
-            }
-            for (int m = 0; m < kk; m++) {
-                terms.add(Nd4j.createUninitialized(type, new long[] {rows, cols}, 'c'));
-            }
+            w = Nd4j.createUninitialized(type, new long[] {rows, kk * cols}, 'c');
+            terms = Nd4j.createUninitialized(type, new long[] {rows, kk * cols}, 'c');
             s = Nd4j.createUninitialized(type, new long[] {rows, cols}, 'c');
             v = Nd4j.createUninitialized(type, new long[] {rows, cols}, 'c');
             fullRows = rows;
         }
 
-        List<INDArray> w(long rows) {
-            return rows == fullRows ? w : w.stream().map(x -> VolumeTape.rows(x, 0, rows)).toList();
+        INDArray w(long rows) {
+            return first(w, rows);
         }
 
-        List<INDArray> terms(long rows) {
-            return rows == fullRows ? terms : terms.stream().map(x -> VolumeTape.rows(x, 0, rows)).toList();
+        INDArray terms(long rows) {
+            return first(terms, rows);
         }
 
         INDArray s(long rows) {
-            return rows == fullRows ? s : VolumeTape.rows(s, 0, rows);
+            return first(s, rows);
         }
 
         INDArray v(long rows) {
-            return rows == fullRows ? v : VolumeTape.rows(v, 0, rows);
+            return first(v, rows);
+        }
+
+        private INDArray first(INDArray x, long rows) {
+            return rows == fullRows ? x : VolumeTape.rows(x, 0, rows);
         }
     }
 
     /**
      * The per-pair terms of the backward pass, reduced or laid out for GEMMs: {@code c⊙w_m}
-     * ({@code B1 × B2} each; both gradients are GEMMs of these), the row sums of {@code c}
+     * (stacked like {@code w}, {@code B1 × K·B2}; both gradients are GEMMs of it), the row sums of {@code c}
      * ({@code B1 × 1}), and the column sums {@code Σ_i c y_m y_l} and {@code Σ_i g V}
      * ({@code B2} each, in double; {@code y_m = Σ_{l ≥ m} R⁻¹_{ml} w_l} is never stored).
      */
-    private record PairTerms(List<INDArray> cw, INDArray rowSumsOfC, double[][][] cyy, double[] gv) {
+    private record PairTerms(INDArray cw, INDArray rowSumsOfC, double[][][] cyy, double[] gv) {
     }
 
     /**
      * One fused pass over the pairs, rows in parallel, arithmetic in double.
      *
-     * @param reuse {@code K} arrays of the block's shape to write {@code c⊙w_m} into, or null to
-     *     allocate them
+     * @param g {@code ∂L/∂V} of the block, or null to take each row from {@code rowsOfG}
+     * @param rowsOfG {@code ∂L/∂V} row by row (rows numbered from the first anchor row of the whole batch)
+     * @param w the block's stacked {@code w}, {@code rows × K·B2}
+     * @param reuse an array of {@code w}'s shape to write {@code c⊙w} into, or null to allocate it
      */
-    private PairTerms pairTermsOnHost(INDArray g, INDArray volumes, INDArray s, List<INDArray> w, double[] sFloor,
-            int rowOffset, double[][][] rInv, List<INDArray> reuse) {
+    private PairTerms pairTermsOnHost(INDArray g, GradientRows rowsOfG, INDArray volumes, INDArray s,
+            INDArray w, double[] sFloor, int rowOffset, double[][][] rInv, INDArray reuse) {
         int kk = basis.size();
-        int rows = (int) g.size(0);
+        int rows = (int) volumes.size(0);
         int cols = (int) batches.candidateRows();
         DataType type = batches.dataType();
         boolean candidates = rInv != null;
-        HostArray gHost = HostArray.of(g);
+        HostArray gHost = g == null ? null : HostArray.of(g);
         HostArray vHost = HostArray.of(volumes);
         HostArray sHost = HostArray.of(s);
-        HostArray[] wHost = w.stream().map(HostArray::of).toArray(HostArray[]::new);
-        List<INDArray> cw = new ArrayList<>();
-        for (int m = 0; m < kk; m++) {
-            cw.add(reuse != null ? reuse.get(m) : Nd4j.createUninitialized(type, new long[] {rows, cols}, 'c'));
-        }
-        HostArray[] cwHost = cw.stream().map(HostArray::of).toArray(HostArray[]::new);
+        HostArray wHost = HostArray.of(w);
+        INDArray cw = reuse != null ? reuse : Nd4j.createUninitialized(type, new long[] {rows, (long) kk * cols}, 'c');
+        HostArray cwHost = HostArray.of(cw);
+        int stride = kk * cols;
         double[] rowSums = new double[rows];
 
+        Lanes lanes = Lanes.get();
+
         final class Scratch {
-            final double[][] w = new double[kk][cols];
+            /** The row's {@code w_0 … w_{K−1}}, one after another; then {@code c⊙w} likewise. */
+            final double[] w = new double[stride];
+            final double[] cw = new double[stride];
             final double[][] y = new double[kk][cols];
-            final double[] gv = new double[cols];
             final double[] c = new double[cols];
+            final double[] gv = new double[cols];
             final double[] v = new double[cols];
             final double[] s = new double[cols];
-            final double[] out = new double[cols];
             final double[][][] cyy = candidates ? new double[kk][kk][cols] : null;
             final double[] gvSum = candidates ? new double[cols] : null;
         }
         List<Scratch> partials = HostRows.forEachCollecting(rows, Scratch::new, (i, t) -> {
             long base = (long) i * cols;
-            gHost.read(base, t.gv, cols);
             vHost.read(base, t.v, cols);
+            if (gHost != null) {
+                gHost.read(base, t.c, cols);
+            } else {
+                rowsOfG.fill(rowOffset + i, t.v, t.c);
+            }
             sHost.read(base, t.s, cols);
-            double floor = sFloor[rowOffset + i];
-            double sum = 0;
-            for (int j = 0; j < cols; j++) {
-                double gvj = t.gv[j] * t.v[j];
-                t.c[j] = gvj / Math.max(t.s[j], floor);
-                t.gv[j] = gvj;
-                sum += t.c[j];
-            }
-            rowSums[i] = sum;
+            // c = g·V / max(s, floor), over g; gv = g·V
+            rowSums[i] = lanes.pairWeights(t.c, t.v, t.s, sFloor[rowOffset + i], t.gv, cols);
+            wHost.read((long) i * stride, t.w, stride);
             for (int m = 0; m < kk; m++) {
-                wHost[m].read(base, t.w[m], cols);
+                lanes.multiply(t.w, m * cols, t.c, t.cw, m * cols, cols);
             }
-            for (int m = 0; m < kk; m++) {
-                for (int j = 0; j < cols; j++) {
-                    t.out[j] = t.c[j] * t.w[m][j];
-                }
-                cwHost[m].write(base, t.out, cols);
-            }
+            cwHost.write((long) i * stride, t.cw, stride);
             if (candidates) {
-                for (int j = 0; j < cols; j++) {
-                    t.gvSum[j] += t.gv[j];
-                }
+                lanes.axpy(1.0, t.gv, t.gvSum, cols);
                 for (int m = 0; m < kk; m++) {
                     double[] ym = t.y[m];
                     java.util.Arrays.fill(ym, 0.0);
                     for (int l = m; l < kk; l++) {
-                        double[] coefficient = rInv[m][l];
-                        double[] wl = t.w[l];
-                        for (int j = 0; j < cols; j++) {
-                            ym[j] += coefficient[j] * wl[j];
-                        }
+                        lanes.multiplyAdd(t.w, l * cols, rInv[m][l], ym, cols);
                     }
                 }
                 for (int m = 0; m < kk; m++) {
                     for (int l = m; l < kk; l++) {
-                        double[] acc = t.cyy[m][l];
-                        double[] ym = t.y[m];
-                        double[] yl = t.y[l];
-                        for (int j = 0; j < cols; j++) {
-                            acc[j] += t.c[j] * ym[j] * yl[j];
-                        }
+                        lanes.accumulateProduct(t.c, t.y[m], t.y[l], t.cyy[m][l], cols);
                     }
                 }
             }
@@ -454,7 +484,7 @@ public final class VolumeTape implements ScoreTape {
     }
 
     /** The same terms with ND4J ops (any backend). */
-    private PairTerms pairTermsWithOps(INDArray g, INDArray volumes, INDArray s, List<INDArray> w, double[] sFloor,
+    private PairTerms pairTermsWithOps(INDArray g, INDArray volumes, INDArray s, INDArray stacked, double[] sFloor,
             double[][][] rInv) {
         int kk = basis.size();
         long b1 = batches.anchorRows();
@@ -463,9 +493,11 @@ public final class VolumeTape implements ScoreTape {
         INDArray flooredS = Nd4j.createUninitialized(type, new long[] {b1, b2}, 'c');
         Nd4j.getExecutioner().exec(new BroadcastMax(s, column(sFloor, type), flooredS, 0));
         INDArray c = g.mul(volumes).divi(flooredS);
-        List<INDArray> cw = new ArrayList<>();
+        List<INDArray> w = columnBlocks(stacked, kk);
+        INDArray cw = Nd4j.createUninitialized(type, new long[] {b1, kk * b2}, 'c');
+        List<INDArray> cwBlocks = columnBlocks(cw, kk);
         for (int m = 0; m < kk; m++) {
-            cw.add(c.mul(w.get(m)));
+            cwBlocks.get(m).assign(c.mul(w.get(m)));
         }
         List<INDArray> cy = new ArrayList<>();
         double[][][] cyy = null;
@@ -548,22 +580,17 @@ public final class VolumeTape implements ScoreTape {
             xs[l] = HostArray.ofAny(batches.candidate(l));
             hs[l] = HostArray.of(h.get(l));
         }
+        Lanes lanes = Lanes.get();
         HostRows.forEach(rows, () -> new double[2][dim], (j, t) -> {
             double[] acc = t[0];
             double[] x = t[1];
             java.util.Arrays.fill(acc, 0.0);
             for (int l = 0; l < kk; l++) {
-                double coefficient = coefficients[l][j];
                 xs[l].read((long) j * dim, x, dim);
-                for (int e = 0; e < dim; e++) {
-                    acc[e] += coefficient * x[e];
-                }
+                lanes.axpy(coefficients[l][j], x, acc, dim);
                 if (weights[l] != null) {
-                    double weight = weights[l][j];
                     hs[l].read((long) j * dim, x, dim);
-                    for (int e = 0; e < dim; e++) {
-                        acc[e] += weight * x[e];
-                    }
+                    lanes.axpy(weights[l][j], x, acc, dim);
                 }
             }
             out.write((long) j * dim, acc, dim);

@@ -153,6 +153,8 @@ public abstract class HostArray {
 
     abstract void writeSegment(int segment, int from, double[] src, int srcFrom, int n);
 
+    private static final Lanes LANES = Lanes.get();
+
     /** Per-thread staging for float rows: row copies would otherwise allocate on every call. */
     private static final ThreadLocal<float[]> FLOAT_ROW = ThreadLocal.withInitial(() -> new float[0]);
 
@@ -187,17 +189,13 @@ public abstract class HostArray {
         void readSegment(int segment, int from, double[] dst, int dstFrom, int n) {
             float[] tmp = scratch(n);
             buffers[segment].get(from, tmp, 0, n);
-            for (int c = 0; c < n; c++) {
-                dst[dstFrom + c] = tmp[c];
-            }
+            LANES.widen(tmp, 0, dst, dstFrom, n);
         }
 
         @Override
         void writeSegment(int segment, int from, double[] src, int srcFrom, int n) {
             float[] tmp = scratch(n);
-            for (int c = 0; c < n; c++) {
-                tmp[c] = (float) src[srcFrom + c];
-            }
+            LANES.narrow(src, srcFrom, tmp, 0, n);
             buffers[segment].put(from, tmp, 0, n);
         }
     }

@@ -1,0 +1,135 @@
+package io.github.gram4j.core.internal;
+
+/** {@link Lanes} as plain loops: the fallback where the Vector API is not available. */
+final class ScalarLanes extends Lanes {
+
+    @Override
+    public String description() {
+        return "scalar";
+    }
+
+    @Override
+    public void widen(float[] src, int srcFrom, double[] dst, int dstFrom, int n) {
+        for (int c = 0; c < n; c++) {
+            dst[dstFrom + c] = src[srcFrom + c];
+        }
+    }
+
+    @Override
+    public void narrow(double[] src, int srcFrom, float[] dst, int dstFrom, int n) {
+        for (int c = 0; c < n; c++) {
+            dst[dstFrom + c] = (float) src[srcFrom + c];
+        }
+    }
+
+    @Override
+    public double dot(double[] a, double[] b, int n) {
+        double sum = 0;
+        for (int c = 0; c < n; c++) {
+            sum += a[c] * b[c];
+        }
+        return sum;
+    }
+
+    @Override
+    public void axpy(double alpha, double[] x, double[] y, int n) {
+        for (int c = 0; c < n; c++) {
+            y[c] += alpha * x[c];
+        }
+    }
+
+    @Override
+    public void scale(double[] x, double alpha, int n) {
+        for (int c = 0; c < n; c++) {
+            x[c] *= alpha;
+        }
+    }
+
+    @Override
+    public void subtractSquares(double[] w, int wFrom, double[] s, int n) {
+        for (int c = 0; c < n; c++) {
+            double x = w[wFrom + c];
+            s[c] -= x * x;
+        }
+    }
+
+    @Override
+    public void volumes(double[] s, double[] p, double[] v, int n) {
+        for (int c = 0; c < n; c++) {
+            v[c] = p[c] * Math.sqrt(Math.max(s[c], 0.0));
+        }
+    }
+
+    @Override
+    public void logits(double[] z, double scale, double[] columnMax, double[] columnSum, int n, double[] out) {
+        double max = Double.NEGATIVE_INFINITY;
+        double sum = 0;
+        for (int c = 0; c < n; c++) {
+            double x = z[c] * scale;
+            z[c] = x;
+            max = Math.max(max, x);
+            sum += x;
+            columnMax[c] = Math.max(columnMax[c], x);
+            columnSum[c] += x;
+        }
+        out[0] = max;
+        out[1] = sum;
+    }
+
+    @Override
+    public double expShifted(double[] z, double shift, double[] e, int n) {
+        double sum = 0;
+        for (int c = 0; c < n; c++) {
+            e[c] = Math.exp(z[c] - shift);
+            sum += e[c];
+        }
+        return sum;
+    }
+
+    @Override
+    public double softmaxGradient(double[] scores, double scale, double shift, double rowFactor,
+            double columnScale, double[] columnFactor, double offTarget, double[] g, int n) {
+        double dot = 0;
+        for (int c = 0; c < n; c++) {
+            double x = scores[c] * scale;
+            double gc = Math.exp(x - shift) * (rowFactor + columnScale * columnFactor[c]) - offTarget;
+            g[c] = gc * scale;
+            dot += gc * x;
+        }
+        return dot;
+    }
+
+    @Override
+    public double pairWeights(double[] g, double[] v, double[] s, double floor, double[] gv, int n) {
+        double sum = 0;
+        for (int c = 0; c < n; c++) {
+            double x = g[c] * v[c];
+            gv[c] = x;
+            double weight = x / Math.max(s[c], floor);
+            g[c] = weight;
+            sum += weight;
+        }
+        return sum;
+    }
+
+    @Override
+    public void multiply(double[] a, int aFrom, double[] b, double[] out, int outFrom, int n) {
+        for (int c = 0; c < n; c++) {
+            out[outFrom + c] = a[aFrom + c] * b[c];
+        }
+    }
+
+    @Override
+    public void accumulateProduct(double[] a, double[] b, double[] d, double[] acc, int n) {
+        for (int c = 0; c < n; c++) {
+            acc[c] += a[c] * b[c] * d[c];
+        }
+    }
+
+    @Override
+    public void multiplyAdd(double[] x, int xFrom, double[] coefficient, double[] y, int n) {
+        for (int c = 0; c < n; c++) {
+            y[c] += x[xFrom + c] * coefficient[c];
+        }
+    }
+}
