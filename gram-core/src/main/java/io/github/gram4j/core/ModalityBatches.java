@@ -158,7 +158,7 @@ public final class ModalityBatches {
         List<INDArray> owned = new ArrayList<>();
         INDArray a = owning(owned, anchor, plainMatrix(owning(owned, anchor, anchor.dataType() == compute ? anchor
                 : anchor.castTo(compute))));
-        INDArray anchorSquares = RowOps.rowDots(a, a);
+        INDArray anchorSquares = RowOps.squaredNorms(a);
         owned.add(anchorSquares);
         double[] anchorValues = checkedSquaredNorms(anchorName, a, anchorSquares);
         NormRange anchorRange = new NormRange(0.5 * log2(max(anchorValues)), wellScaled(a, anchorValues, k));
@@ -170,7 +170,7 @@ public final class ModalityBatches {
             INDArray x = candidates.get(m);
             INDArray passed = x;
             x = owning(owned, passed, plainMatrix(owning(owned, passed, x.dataType() == compute ? x : x.castTo(compute))));
-            INDArray squares = RowOps.rowDots(x, x);
+            INDArray squares = RowOps.squaredNorms(x);
             owned.add(squares);
             double[] values = checkedSquaredNorms(candidateNames.get(m), x, squares);
             xSquares.add(squares);
@@ -363,10 +363,10 @@ public final class ModalityBatches {
                 candidateExponents[j] += exponents[j];
             }
             xs.add(scaled);
-            squares.add(RowOps.rowDots(scaled, scaled));
+            squares.add(RowOps.squaredNorms(scaled));
         }
         NormRange unit = new NormRange(0, true);
-        INDArray anchorSquares = RowOps.rowDots(a, a);
+        INDArray anchorSquares = RowOps.squaredNorms(a);
         List<INDArray> owned = new ArrayList<>(xs);
         owned.addAll(squares);
         owned.add(a);

@@ -6,6 +6,8 @@ import java.util.function.DoubleSupplier;
 
 import io.github.gram4j.core.ModalityBatches;
 import io.github.gram4j.core.internal.HostArray;
+import io.github.gram4j.core.internal.HostRows;
+import io.github.gram4j.core.internal.Lanes;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.api.ops.impl.reduce.longer.MatchCondition;
@@ -145,19 +147,19 @@ final class LogitRange {
             return Nd4j.getExecutioner().exec(new MatchCondition(x, Conditions.notFinite())).getInt(0) == 0;
         }
         HostArray values = HostArray.of(x);
-        double[] chunk = new double[(int) Math.min(4096, values.length())];
-        for (long from = 0; from < values.length(); from += chunk.length) {
-            int n = (int) Math.min(chunk.length, values.length() - from);
-            values.read(from, chunk, n);
-            double sum = 0;
-            for (int i = 0; i < n; i++) {
-                sum += chunk[i] * 0;     // NaN for NaN and ±∞, 0 otherwise
+        int chunk = 4096;
+        int chunks = (int) ((values.length() + chunk - 1) / chunk);
+        Lanes lanes = Lanes.get();
+        java.util.concurrent.atomic.AtomicBoolean finite = new java.util.concurrent.atomic.AtomicBoolean(true);
+        HostRows.forEach(chunks, () -> new double[chunk], (c, row) -> {
+            long from = (long) c * chunk;
+            int n = (int) Math.min(chunk, values.length() - from);
+            values.read(from, row, n);
+            if (!lanes.allFinite(row, n)) {
+                finite.set(false);
             }
-            if (sum != 0) {
-                return false;
-            }
-        }
-        return true;
+        });
+        return finite.get();
     }
 
     static String fmt(double x) {

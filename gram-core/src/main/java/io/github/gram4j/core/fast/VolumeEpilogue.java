@@ -6,6 +6,7 @@ import java.util.List;
 import io.github.gram4j.core.internal.HostArray;
 import io.github.gram4j.core.internal.HostRows;
 import io.github.gram4j.core.internal.Lanes;
+import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.indexing.NDArrayIndex;
 import org.nd4j.linalg.ops.transforms.Transforms;
@@ -40,6 +41,7 @@ enum VolumeEpilogue {
             HostArray[] ws = w.host();
             long stride = w.rowStride();
             Lanes lanes = Lanes.get();
+            boolean single = out.dataType() != DataType.DOUBLE;
             HostRows.forEach(rows, () -> new double[2][cols], (i, scratch) -> {
                 double[] s = scratch[0];
                 double[] x = scratch[1];
@@ -51,7 +53,7 @@ enum VolumeEpilogue {
                 if (sOut != null) {
                     sOut.write((long) i * cols, s, cols);
                 }
-                lanes.volumes(s, p, x, cols);
+                lanes.volumes(s, p, x, cols, single);
                 v.write((long) i * cols, x, cols);
             });
         }

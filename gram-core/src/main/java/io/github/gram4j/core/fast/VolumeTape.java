@@ -18,10 +18,12 @@ import org.nd4j.linalg.ops.transforms.Transforms;
 
 /**
  * The FAST forward pass, keeping what its backward needs: the candidate bases, the GEMM outputs
- * {@code w_m = A·Q_mᵀ}, the squared distances {@code s} and the volumes. Then
- * {@link #backward} maps {@code g = ∂L/∂V} to the gradients of the anchor and candidate batches
- * with {@code 2K} GEMMs and {@code O(B1·B2·K²)} elementwise work — never a per-pair loop, never
- * the {@code (B1, B2, k, k)} tensor.
+ * {@code w_m = A·Q_mᵀ} (one stacked GEMM) and the volumes. Then {@link #backward} maps
+ * {@code g = ∂L/∂V} to the gradients of the anchor and candidate batches with {@code 2K} GEMMs'
+ * work (two GEMM calls against the stacked bases) and {@code O(B1·B2·K²)} elementwise work in one
+ * pass over the pairs — never a per-pair loop, never the {@code (B1, B2, k, k)} tensor. On the
+ * CPU backend that pass can take {@code g} row by row from the loss ({@link GradientRows}), so
+ * the {@code B1 × B2} matrix {@code g} is never stored.
  *
  * <p>Identities (per pair, {@code c = g·V/s}, {@code y = R⁻¹w}, {@code C⁻¹ = R⁻¹R⁻ᵀ}):
  * {@code ∂L/∂a_i = a_i Σ_j c_ij − Σ_m Σ_j c_ij w_{m,ij} q_{m,j}} and
@@ -38,11 +40,12 @@ import org.nd4j.linalg.ops.transforms.Transforms;
  * rounding already dominates its direction) it is damped towards zero. Zero vectors give zero
  * gradient contributions. Gradients are always finite.
  *
- * <p><b>Memory.</b> The tape keeps {@code (K + 2)·B1·B2} numbers ({@code w}, {@code s},
- * {@code V}) and the backward {@code K·B1·B2} more ({@code c⊙w_m}). Above
- * {@value #TAPE_ELEMENTS} tape elements (on the CPU backend) it keeps only {@code V} and the backward recomputes {@code w} and {@code s}
- * in blocks of anchor rows, reusing {@value #BLOCK_ELEMENTS}-element scratch: {@code K} more
- * GEMMs, memory {@code O(B1·B2 + block)}.
+ * <p><b>Memory.</b> The tape keeps {@code (K + 1)·B1·B2} numbers ({@code w}, {@code V}; off
+ * the CPU backend also the squared distances {@code s}, which the host pass recomputes from
+ * {@code w}) and the backward {@code K·B1·B2} more ({@code c⊙w_m}). Above {@value #TAPE_ELEMENTS}
+ * elements of {@code (K + 2)·B1·B2} (on the CPU backend) it keeps only {@code V} and the backward
+ * recomputes {@code w} in blocks of anchor rows, reusing {@value #BLOCK_ELEMENTS}-element scratch:
+ * {@code K} more GEMMs' work, memory {@code O(B1·B2 + block)}.
  *
  * <p>All arrays, including the gradients, are allocated in the workspace that is current when
  * {@link #record} and {@link #backward} run: open one around both, and detach what you keep.
@@ -139,11 +142,13 @@ public final class VolumeTape implements ScoreTape {
         // the K GEMMs as one, against the stacked bases
         INDArray w = Nd4j.gemm(anchor, basis.stacked(), Nd4j.createUninitialized(type, new long[] {b1, kk * b2}, 'c'),
                 false, true, 1.0, 0.0);
-        INDArray s = Nd4j.createUninitialized(type, new long[] {b1, b2}, 'c');
         INDArray volumes = Nd4j.createUninitialized(type, new long[] {b1, b2}, 'c');
+        INDArray s = null;
         if (onHost) {
-            VolumeEpilogue.HOST.applyStacked(batches.anchorSquaredNorms(), w, kk, basis.rhoProduct(), volumes, s);
+            // the host backward recomputes s from the row of w it reads anyway: not stored
+            VolumeEpilogue.HOST.applyStacked(batches.anchorSquaredNorms(), w, kk, basis.rhoProduct(), volumes, null);
         } else {
+            s = Nd4j.createUninitialized(type, new long[] {b1, b2}, 'c');
             List<INDArray> wm = columnBlocks(w, kk);
             s.assign(wm.get(0)).muli(wm.get(0));
             for (int m = 1; m < kk; m++) {
@@ -222,9 +227,10 @@ public final class VolumeTape implements ScoreTape {
         DataType type = batches.dataType();
         double eta = floor(type);
         double tinySquare = NumericalPolicy.tiny(type);
-        double[] sFloor = batches.anchorSquaredNorms().castTo(DataType.DOUBLE).toDoubleVector();
+        double[] squaredNorms = batches.anchorSquaredNorms().castTo(DataType.DOUBLE).toDoubleVector();
+        double[] sFloor = new double[squaredNorms.length];
         for (int i = 0; i < sFloor.length; i++) {
-            sFloor[i] = sFloor[i] >= tinySquare ? eta * sFloor[i] : 1.0;
+            sFloor[i] = squaredNorms[i] >= tinySquare ? eta * squaredNorms[i] : 1.0;
         }
         double[][][] rInv = candidateGradients ? flooredInverseR(eta, tinySquare) : null;
         int kk = basis.size();
@@ -243,23 +249,20 @@ public final class VolumeTape implements ScoreTape {
             boolean whole = r0 == 0 && r1 == b1;
             INDArray rowsOfAnchor = whole ? anchor : rows(anchor, r0, r1);
             INDArray wBlock;
-            INDArray sBlock;
             if (w != null) {
                 wBlock = w;
-                sBlock = s;
             } else {
                 wBlock = scratch.w(r1 - r0);
-                sBlock = scratch.s(r1 - r0);
                 Nd4j.gemm(rowsOfAnchor, basis.stacked(), wBlock, false, true, 1.0, 0.0);
                 INDArray norms = batches.anchorSquaredNorms().get(NDArrayIndex.interval(r0, r1));
-                VolumeEpilogue.HOST.applyStacked(norms, wBlock, kk, basis.rhoProduct(), scratch.v(r1 - r0), sBlock);
+                VolumeEpilogue.HOST.applyStacked(norms, wBlock, kk, basis.rhoProduct(), scratch.v(r1 - r0), null);
             }
             INDArray gBlock = upstream == null ? null : whole ? upstream : rows(upstream, r0, r1);
             INDArray vBlock = whole ? volumes : rows(volumes, r0, r1);
             PairTerms terms = onHost
-                    ? pairTermsOnHost(gBlock, rowsOfG, vBlock, sBlock, wBlock, sFloor, (int) r0, rInv,
+                    ? pairTermsOnHost(gBlock, rowsOfG, vBlock, wBlock, squaredNorms, sFloor, (int) r0, rInv,
                             scratch == null ? null : scratch.terms(r1 - r0))
-                    : pairTermsWithOps(gBlock, vBlock, sBlock, wBlock, sFloor, rInv);
+                    : pairTermsWithOps(gBlock, vBlock, s, wBlock, sFloor, rInv);
             if (anchorGradient) {
                 INDArray part = rowsOfAnchor.mulColumnVector(terms.rowSumsOfC);
                 // −Σ_m (c⊙w_m)·Q_m as one GEMM: [c⊙w_0 … c⊙w_{K−1}] · [Q_0; …; Q_{K−1}]
@@ -288,27 +291,29 @@ public final class VolumeTape implements ScoreTape {
             }
         }
         List<INDArray> candidateGrads = new ArrayList<>();
-        for (int m = 0; candidateGradients && m < kk; m++) {
+        if (candidateGradients) {
             int rows = (int) b2;
-            double[][] coefficients = new double[kk][rows];
-            for (int l = 0; l < kk; l++) {
-                for (int j = 0; j < rows; j++) {
-                    double cInv = 0;
-                    for (int p = Math.max(m, l); p < kk; p++) {
-                        cInv += rInv[m][p][j] * rInv[l][p][j];
+            double[][][] coefficients = new double[kk][kk][rows];
+            double[][][] weights = new double[kk][kk][];
+            for (int m = 0; m < kk; m++) {
+                for (int l = 0; l < kk; l++) {
+                    for (int j = 0; j < rows; j++) {
+                        double cInv = 0;
+                        for (int p = Math.max(m, l); p < kk; p++) {
+                            cInv += rInv[m][p][j] * rInv[l][p][j];
+                        }
+                        coefficients[m][l][j] = cyy[m][l][j] + cInv * gv[j];
                     }
-                    coefficients[l][j] = cyy[m][l][j] + cInv * gv[j];
+                }
+                // −Σ_i c_ij y_{m,ij} a_i with y_m = Σ_{l ≥ m} R⁻¹_{ml} w_l: −Σ_{l ≥ m} R⁻¹_{ml,j} H_{l,j}
+                for (int l = m; l < kk; l++) {
+                    weights[m][l] = new double[rows];
+                    for (int j = 0; j < rows; j++) {
+                        weights[m][l][j] = -rInv[m][l][j];
+                    }
                 }
             }
-            // −Σ_i c_ij y_{m,ij} a_i with y_m = Σ_{l ≥ m} R⁻¹_{ml} w_l: −Σ_{l ≥ m} R⁻¹_{ml,j} H_{l,j}
-            double[][] weights = new double[kk][];
-            for (int l = m; l < kk; l++) {
-                weights[l] = new double[rows];
-                for (int j = 0; j < rows; j++) {
-                    weights[l][j] = -rInv[m][l][j];
-                }
-            }
-            candidateGrads.add(candidateCombination(coefficients, weights, rowBlocks(weightedAnchors, kk)));
+            candidateGrads.addAll(candidateCombinations(coefficients, weights, rowBlocks(weightedAnchors, kk)));
         }
         return new VolumeGradients(anchorGrad, candidateGrads);
     }
@@ -338,21 +343,18 @@ public final class VolumeTape implements ScoreTape {
     }
 
     /**
-     * Reused per-block arrays of the blockwise backward: the stacked {@code w}, {@code s}, a
-     * spare {@code V}, and the stacked pair-term output; allocated once, so the workspace does
+     * Reused per-block arrays of the blockwise backward: the stacked {@code w}, a spare {@code V}, and the stacked pair-term output; allocated once, so the workspace does
      * not grow with the number of blocks.
      */
     private static final class BlockScratch {
         private final INDArray w;
         private final INDArray terms;
-        private final INDArray s;
         private final INDArray v;
         private final int fullRows;
 
         BlockScratch(DataType type, int kk, int rows, long cols) {
             w = Nd4j.createUninitialized(type, new long[] {rows, kk * cols}, 'c');
             terms = Nd4j.createUninitialized(type, new long[] {rows, kk * cols}, 'c');
-            s = Nd4j.createUninitialized(type, new long[] {rows, cols}, 'c');
             v = Nd4j.createUninitialized(type, new long[] {rows, cols}, 'c');
             fullRows = rows;
         }
@@ -363,10 +365,6 @@ public final class VolumeTape implements ScoreTape {
 
         INDArray terms(long rows) {
             return first(terms, rows);
-        }
-
-        INDArray s(long rows) {
-            return first(s, rows);
         }
 
         INDArray v(long rows) {
@@ -395,8 +393,8 @@ public final class VolumeTape implements ScoreTape {
      * @param w the block's stacked {@code w}, {@code rows × K·B2}
      * @param reuse an array of {@code w}'s shape to write {@code c⊙w} into, or null to allocate it
      */
-    private PairTerms pairTermsOnHost(INDArray g, GradientRows rowsOfG, INDArray volumes, INDArray s,
-            INDArray w, double[] sFloor, int rowOffset, double[][][] rInv, INDArray reuse) {
+    private PairTerms pairTermsOnHost(INDArray g, GradientRows rowsOfG, INDArray volumes, INDArray w,
+            double[] squaredNorms, double[] sFloor, int rowOffset, double[][][] rInv, INDArray reuse) {
         int kk = basis.size();
         int rows = (int) volumes.size(0);
         int cols = (int) batches.candidateRows();
@@ -404,7 +402,6 @@ public final class VolumeTape implements ScoreTape {
         boolean candidates = rInv != null;
         HostArray gHost = g == null ? null : HostArray.of(g);
         HostArray vHost = HostArray.of(volumes);
-        HostArray sHost = HostArray.of(s);
         HostArray wHost = HostArray.of(w);
         INDArray cw = reuse != null ? reuse : Nd4j.createUninitialized(type, new long[] {rows, (long) kk * cols}, 'c');
         HostArray cwHost = HostArray.of(cw);
@@ -412,18 +409,18 @@ public final class VolumeTape implements ScoreTape {
         double[] rowSums = new double[rows];
 
         Lanes lanes = Lanes.get();
+        boolean single = type != DataType.DOUBLE;
 
         final class Scratch {
             /** The row's {@code w_0 … w_{K−1}}, one after another; then {@code c⊙w} likewise. */
             final double[] w = new double[stride];
             final double[] cw = new double[stride];
-            final double[][] y = new double[kk][cols];
             final double[] c = new double[cols];
-            final double[] gv = new double[cols];
             final double[] v = new double[cols];
             final double[] s = new double[cols];
-            final double[][][] cyy = candidates ? new double[kk][kk][cols] : null;
-            final double[] gvSum = candidates ? new double[cols] : null;
+            /** {@code Σ_i c_ij w_{p,ij} w_{q,ij}} for {@code p ≤ q}: {@code Σ_i c y_m y_l} is {@code R⁻¹ M R⁻ᵀ}. */
+            final double[][][] cww = candidates ? new double[kk][kk][cols] : null;
+            final double[] gvSum = new double[cols];
         }
         List<Scratch> partials = HostRows.forEachCollecting(rows, Scratch::new, (i, t) -> {
             long base = (long) i * cols;
@@ -433,26 +430,22 @@ public final class VolumeTape implements ScoreTape {
             } else {
                 rowsOfG.fill(rowOffset + i, t.v, t.c);
             }
-            sHost.read(base, t.s, cols);
-            // c = g·V / max(s, floor), over g; gv = g·V
-            rowSums[i] = lanes.pairWeights(t.c, t.v, t.s, sFloor[rowOffset + i], t.gv, cols);
             wHost.read((long) i * stride, t.w, stride);
+            // s = |a_i|² − Σ_m w_m², as the forward epilogue computed it
+            java.util.Arrays.fill(t.s, squaredNorms[rowOffset + i]);
+            for (int m = 0; m < kk; m++) {
+                lanes.subtractSquares(t.w, m * cols, t.s, cols);
+            }
+            // c = g·V / max(s, floor), over g; Σ_i g·V accumulates per column
+            rowSums[i] = lanes.pairWeights(t.c, t.v, t.s, sFloor[rowOffset + i], t.gvSum, cols, single);
             for (int m = 0; m < kk; m++) {
                 lanes.multiply(t.w, m * cols, t.c, t.cw, m * cols, cols);
             }
             cwHost.write((long) i * stride, t.cw, stride);
             if (candidates) {
-                lanes.axpy(1.0, t.gv, t.gvSum, cols);
-                for (int m = 0; m < kk; m++) {
-                    double[] ym = t.y[m];
-                    java.util.Arrays.fill(ym, 0.0);
-                    for (int l = m; l < kk; l++) {
-                        lanes.multiplyAdd(t.w, l * cols, rInv[m][l], ym, cols);
-                    }
-                }
-                for (int m = 0; m < kk; m++) {
-                    for (int l = m; l < kk; l++) {
-                        lanes.accumulateProduct(t.c, t.y[m], t.y[l], t.cyy[m][l], cols);
+                for (int p = 0; p < kk; p++) {
+                    for (int q = p; q < kk; q++) {
+                        lanes.accumulateProduct(t.cw, p * cols, t.w, q * cols, t.cww[p][q], cols);
                     }
                 }
             }
@@ -460,21 +453,32 @@ public final class VolumeTape implements ScoreTape {
         double[][][] cyy = null;
         double[] gv = null;
         if (candidates) {
-            cyy = new double[kk][kk][cols];
+            // M_pq = Σ_i c w_p w_q over every chunk (chunk order), then Σ_i c y_m y_l = Σ_{p ≥ m, q ≥ l} R⁻¹_mp R⁻¹_lq M_pq
+            double[][][] cww = new double[kk][kk][cols];
             gv = new double[cols];
             for (Scratch t : partials) {
-                for (int j = 0; j < cols; j++) {
-                    gv[j] += t.gvSum[j];
-                }
-                for (int m = 0; m < kk; m++) {
-                    for (int l = m; l < kk; l++) {
-                        for (int j = 0; j < cols; j++) {
-                            cyy[m][l][j] += t.cyy[m][l][j];
-                        }
+                lanes.axpy(1.0, t.gvSum, gv, cols);
+                for (int p = 0; p < kk; p++) {
+                    for (int q = p; q < kk; q++) {
+                        lanes.axpy(1.0, t.cww[p][q], cww[p][q], cols);
                     }
                 }
             }
+            cyy = new double[kk][kk][cols];
             for (int m = 0; m < kk; m++) {
+                for (int l = m; l < kk; l++) {
+                    double[] out = cyy[m][l];
+                    for (int p = m; p < kk; p++) {
+                        for (int q = l; q < kk; q++) {
+                            double[] pq = p <= q ? cww[p][q] : cww[q][p];
+                            double[] a = rInv[m][p];
+                            double[] b = rInv[l][q];
+                            for (int j = 0; j < cols; j++) {
+                                out[j] += a[j] * b[j] * pq[j];
+                            }
+                        }
+                    }
+                }
                 for (int l = 0; l < m; l++) {
                     cyy[m][l] = cyy[l][m];
                 }
@@ -554,48 +558,58 @@ public final class VolumeTape implements ScoreTape {
     }
 
     /**
-     * A candidate gradient, row by row: {@code Σ_l coefficients[l][j]·x_{l,j} + Σ_l weights[l][j]·H_{l,j}}
-     * over the candidate rows {@code j} ({@code weights[l]} null where it is zero).
+     * The candidate gradients, row by row: gradient {@code m} is
+     * {@code Σ_l coefficients[m][l][j]·x_{l,j} + Σ_l weights[m][l][j]·H_{l,j}} over the candidate
+     * rows {@code j} ({@code weights[m][l]} null where it is zero). On the host one pass computes
+     * all {@code K}, reading each row of {@code x_l} and {@code H_l} once.
      */
-    private INDArray candidateCombination(double[][] coefficients, double[][] weights, List<INDArray> h) {
+    private List<INDArray> candidateCombinations(double[][][] coefficients, double[][][] weights, List<INDArray> h) {
         int kk = coefficients.length;
         DataType type = batches.dataType();
         int rows = (int) batches.candidateRows();
         int dim = (int) batches.dim();
+        List<INDArray> grads = new ArrayList<>(kk);
         if (!onHost) {
-            INDArray grad = Nd4j.zeros(type, rows, dim);
-            for (int l = 0; l < kk; l++) {
-                grad.addi(batches.candidate(l).mulColumnVector(column(coefficients[l], type)));
-                if (weights[l] != null) {
-                    grad.addi(h.get(l).mulColumnVector(column(weights[l], type)));
+            for (int m = 0; m < kk; m++) {
+                INDArray grad = Nd4j.zeros(type, rows, dim);
+                for (int l = 0; l < kk; l++) {
+                    grad.addi(batches.candidate(l).mulColumnVector(column(coefficients[m][l], type)));
+                    if (weights[m][l] != null) {
+                        grad.addi(h.get(l).mulColumnVector(column(weights[m][l], type)));
+                    }
                 }
+                grads.add(grad);
             }
-            return grad;
+            return grads;
         }
-        INDArray grad = Nd4j.createUninitialized(type, new long[] {rows, dim}, 'c');
-        HostArray out = HostArray.of(grad);
+        HostArray[] out = new HostArray[kk];
         HostArray[] xs = new HostArray[kk];
         HostArray[] hs = new HostArray[kk];
         for (int l = 0; l < kk; l++) {
+            grads.add(Nd4j.createUninitialized(type, new long[] {rows, dim}, 'c'));
+            out[l] = HostArray.of(grads.get(l));
             xs[l] = HostArray.ofAny(batches.candidate(l));
             hs[l] = HostArray.of(h.get(l));
         }
         Lanes lanes = Lanes.get();
-        HostRows.forEach(rows, () -> new double[2][dim], (j, t) -> {
-            double[] acc = t[0];
-            double[] x = t[1];
-            java.util.Arrays.fill(acc, 0.0);
+        HostRows.forEach(rows, () -> new double[2 * kk + 1][dim], (j, t) -> {
+            double[] acc = t[2 * kk];
             for (int l = 0; l < kk; l++) {
-                xs[l].read((long) j * dim, x, dim);
-                lanes.axpy(coefficients[l][j], x, acc, dim);
-                if (weights[l] != null) {
-                    hs[l].read((long) j * dim, x, dim);
-                    lanes.axpy(weights[l][j], x, acc, dim);
-                }
+                xs[l].read((long) j * dim, t[l], dim);
+                hs[l].read((long) j * dim, t[kk + l], dim);
             }
-            out.write((long) j * dim, acc, dim);
+            for (int m = 0; m < kk; m++) {
+                java.util.Arrays.fill(acc, 0.0);
+                for (int l = 0; l < kk; l++) {
+                    lanes.axpy(coefficients[m][l][j], t[l], acc, dim);
+                    if (weights[m][l] != null) {
+                        lanes.axpy(weights[m][l][j], t[kk + l], acc, dim);
+                    }
+                }
+                out[m].write((long) j * dim, acc, dim);
+            }
         });
-        return grad;
+        return grads;
     }
 
     private static INDArray column(double[] values, DataType type) {

@@ -72,14 +72,23 @@ public abstract class Lanes {
     /** {@code y[c] += alpha·x[c]} for {@code c < n}. */
     public abstract void axpy(double alpha, double[] x, double[] y, int n);
 
+    /** {@return whether every one of {@code x[0 … n − 1]} is finite (no NaN, no ±∞)} */
+    public abstract boolean allFinite(double[] x, int n);
+
     /** {@code x[c] *= alpha} for {@code c < n}. */
     public abstract void scale(double[] x, double alpha, int n);
 
     /** {@code s[c] −= w[wFrom + c]²} for {@code c < n}. */
     public abstract void subtractSquares(double[] w, int wFrom, double[] s, int n);
 
-    /** {@code v[c] = p[c]·sqrt(max(s[c], 0))} for {@code c < n}. */
-    public abstract void volumes(double[] s, double[] p, double[] v, int n);
+    /**
+     * {@code v[c] = p[c]·sqrt(max(s[c], 0))} for {@code c < n}.
+     *
+     * @param single round {@code s} and {@code p} to float and take the square root and the
+     *     product in float (for FLOAT results: a square root in double costs twice as much, and
+     *     the result is rounded to float anyway; within 1.5 ulp of float)
+     */
+    public abstract void volumes(double[] s, double[] p, double[] v, int n, boolean single);
 
     /**
      * Scales a row of scores into logits and folds it into running column statistics:
@@ -105,19 +114,18 @@ public abstract class Lanes {
             double columnScale, double[] columnFactor, double offTarget, double[] g, int n);
 
     /**
-     * The first pair terms of the volume backward: {@code gv[c] = g[c]·v[c]},
-     * {@code c[c] = gv[c] / max(s[c], floor)} (written over {@code g}).
+     * The first pair terms of the volume backward: {@code c[c] = g[c]·v[c] / max(s[c], floor)}
+     * (written over {@code g}), and {@code gvSum[c] += g[c]·v[c]}.
      *
+     * @param single divide in float (for FLOAT batches: a third of the cost of a double division)
      * @return {@code Σ c[c]}
      */
-    public abstract double pairWeights(double[] g, double[] v, double[] s, double floor, double[] gv, int n);
+    public abstract double pairWeights(double[] g, double[] v, double[] s, double floor, double[] gvSum, int n,
+            boolean single);
 
     /** {@code out[c] = a[c]·b[c]}. */
     public abstract void multiply(double[] a, int aFrom, double[] b, double[] out, int outFrom, int n);
 
-    /** {@code acc[c] += a[c]·b[c]·d[c]}. */
-    public abstract void accumulateProduct(double[] a, double[] b, double[] d, double[] acc, int n);
-
-    /** {@code y[c] += x[xFrom + c]·coefficient[c]}. */
-    public abstract void multiplyAdd(double[] x, int xFrom, double[] coefficient, double[] y, int n);
+    /** {@code acc[c] += a[aFrom + c]·b[bFrom + c]}. */
+    public abstract void accumulateProduct(double[] a, int aFrom, double[] b, int bFrom, double[] acc, int n);
 }

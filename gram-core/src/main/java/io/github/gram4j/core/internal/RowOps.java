@@ -1,5 +1,6 @@
 package io.github.gram4j.core.internal;
 
+import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.api.ops.impl.reduce3.Dot;
 import org.nd4j.linalg.factory.Nd4j;
@@ -14,6 +15,34 @@ public final class RowOps {
     public static INDArray rowDots(INDArray x, INDArray y) {
         INDArray out = Nd4j.createUninitialized(x.dataType(), x.size(0));
         Nd4j.getExecutioner().exec(new Dot(x, y, out, 1));
+        return out;
+    }
+
+    /**
+     * {@code out[r] = |x[r]|²}, rounded to {@code x}'s dtype: on the CPU backend one host pass
+     * accumulating in double, rows in parallel (a FLOAT row whose squared norm exceeds the dtype
+     * gives {@code +∞}, as ND4J's own reduction does); elsewhere {@link #rowDots rowDots(x, x)}.
+     *
+     * @param x {@code n × d}, FLOAT or DOUBLE
+     * @return the {@code n} squared row norms, in {@code x}'s dtype
+     */
+    public static INDArray squaredNorms(INDArray x) {
+        boolean host = HostArray.available() && x.rank() == 2 && x.ordering() == 'c' && x.elementWiseStride() == 1
+                && (x.dataType() == DataType.FLOAT || x.dataType() == DataType.DOUBLE);
+        if (!host) {
+            return rowDots(x, x);
+        }
+        int rows = (int) x.size(0);
+        int dim = (int) x.size(1);
+        HostArray in = HostArray.of(x);
+        double[] squares = new double[rows];
+        Lanes lanes = Lanes.get();
+        HostRows.forEach(rows, () -> new double[dim], (r, row) -> {
+            in.read((long) r * dim, row, dim);
+            squares[r] = lanes.dot(row, row, dim);
+        });
+        INDArray out = Nd4j.createUninitialized(x.dataType(), rows);
+        HostArray.of(out).write(0, squares, rows);
         return out;
     }
 

@@ -39,6 +39,15 @@ final class ScalarLanes extends Lanes {
     }
 
     @Override
+    public boolean allFinite(double[] x, int n) {
+        double sum = 0;
+        for (int c = 0; c < n; c++) {
+            sum += x[c] * 0;     // NaN for NaN and ±∞, 0 otherwise
+        }
+        return sum == 0;
+    }
+
+    @Override
     public void scale(double[] x, double alpha, int n) {
         for (int c = 0; c < n; c++) {
             x[c] *= alpha;
@@ -54,9 +63,10 @@ final class ScalarLanes extends Lanes {
     }
 
     @Override
-    public void volumes(double[] s, double[] p, double[] v, int n) {
+    public void volumes(double[] s, double[] p, double[] v, int n, boolean single) {
         for (int c = 0; c < n; c++) {
-            v[c] = p[c] * Math.sqrt(Math.max(s[c], 0.0));
+            v[c] = single ? (float) p[c] * (float) Math.sqrt((float) Math.max(s[c], 0.0))
+                    : p[c] * Math.sqrt(Math.max(s[c], 0.0));
         }
     }
 
@@ -100,12 +110,13 @@ final class ScalarLanes extends Lanes {
     }
 
     @Override
-    public double pairWeights(double[] g, double[] v, double[] s, double floor, double[] gv, int n) {
+    public double pairWeights(double[] g, double[] v, double[] s, double floor, double[] gvSum, int n,
+            boolean single) {
         double sum = 0;
         for (int c = 0; c < n; c++) {
             double x = g[c] * v[c];
-            gv[c] = x;
-            double weight = x / Math.max(s[c], floor);
+            gvSum[c] += x;
+            double weight = single ? (float) x / (float) Math.max(s[c], floor) : x / Math.max(s[c], floor);
             g[c] = weight;
             sum += weight;
         }
@@ -120,16 +131,9 @@ final class ScalarLanes extends Lanes {
     }
 
     @Override
-    public void accumulateProduct(double[] a, double[] b, double[] d, double[] acc, int n) {
+    public void accumulateProduct(double[] a, int aFrom, double[] b, int bFrom, double[] acc, int n) {
         for (int c = 0; c < n; c++) {
-            acc[c] += a[c] * b[c] * d[c];
-        }
-    }
-
-    @Override
-    public void multiplyAdd(double[] x, int xFrom, double[] coefficient, double[] y, int n) {
-        for (int c = 0; c < n; c++) {
-            y[c] += x[xFrom + c] * coefficient[c];
+            acc[c] += a[aFrom + c] * b[bFrom + c];
         }
     }
 }

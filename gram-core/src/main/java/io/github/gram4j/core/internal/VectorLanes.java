@@ -85,6 +85,20 @@ final class VectorLanes extends Lanes {
     }
 
     @Override
+    public boolean allFinite(double[] x, int n) {
+        DoubleVector acc = DoubleVector.zero(D);
+        int c = 0;
+        for (int end = bound(n); c < end; c += LANES) {
+            acc = acc.add(DoubleVector.fromArray(D, x, c).mul(0.0));     // NaN for NaN and ±∞, 0 otherwise
+        }
+        double sum = acc.reduceLanes(VectorOperators.ADD);
+        for (; c < n; c++) {
+            sum += x[c] * 0;
+        }
+        return sum == 0;
+    }
+
+    @Override
     public void scale(double[] x, double alpha, int n) {
         int c = 0;
         for (int end = bound(n); c < end; c += LANES) {
@@ -109,15 +123,29 @@ final class VectorLanes extends Lanes {
     }
 
     @Override
-    public void volumes(double[] s, double[] p, double[] v, int n) {
+    public void volumes(double[] s, double[] p, double[] v, int n, boolean single) {
         int c = 0;
         for (int end = bound(n); c < end; c += LANES) {
-            DoubleVector.fromArray(D, s, c).max(0.0).lanewise(VectorOperators.SQRT)
-                    .mul(DoubleVector.fromArray(D, p, c)).intoArray(v, c);
+            DoubleVector x = DoubleVector.fromArray(D, s, c).max(0.0);
+            if (single) {
+                FloatVector root = narrow(x).lanewise(VectorOperators.SQRT);
+                widen(narrow(DoubleVector.fromArray(D, p, c)).mul(root)).intoArray(v, c);
+            } else {
+                x.lanewise(VectorOperators.SQRT).mul(DoubleVector.fromArray(D, p, c)).intoArray(v, c);
+            }
         }
         for (; c < n; c++) {
-            v[c] = p[c] * Math.sqrt(Math.max(s[c], 0.0));
+            v[c] = single ? (float) p[c] * (float) Math.sqrt((float) Math.max(s[c], 0.0))
+                    : p[c] * Math.sqrt(Math.max(s[c], 0.0));
         }
+    }
+
+    private static FloatVector narrow(DoubleVector x) {
+        return (FloatVector) x.convertShape(VectorOperators.D2F, F, 0);
+    }
+
+    private static DoubleVector widen(FloatVector x) {
+        return (DoubleVector) x.convertShape(VectorOperators.F2D, D, 0);
     }
 
     @Override
@@ -192,21 +220,23 @@ final class VectorLanes extends Lanes {
     }
 
     @Override
-    public double pairWeights(double[] g, double[] v, double[] s, double floor, double[] gv, int n) {
+    public double pairWeights(double[] g, double[] v, double[] s, double floor, double[] gvSum, int n,
+            boolean single) {
         DoubleVector sum = DoubleVector.zero(D);
         int c = 0;
         for (int end = bound(n); c < end; c += LANES) {
             DoubleVector x = DoubleVector.fromArray(D, g, c).mul(DoubleVector.fromArray(D, v, c));
-            x.intoArray(gv, c);
-            DoubleVector weight = x.div(DoubleVector.fromArray(D, s, c).max(floor));
+            DoubleVector.fromArray(D, gvSum, c).add(x).intoArray(gvSum, c);
+            DoubleVector denominator = DoubleVector.fromArray(D, s, c).max(floor);
+            DoubleVector weight = single ? widen(narrow(x).div(narrow(denominator))) : x.div(denominator);
             weight.intoArray(g, c);
             sum = sum.add(weight);
         }
         double total = sum.reduceLanes(VectorOperators.ADD);
         for (; c < n; c++) {
             double x = g[c] * v[c];
-            gv[c] = x;
-            double weight = x / Math.max(s[c], floor);
+            gvSum[c] += x;
+            double weight = single ? (float) x / (float) Math.max(s[c], floor) : x / Math.max(s[c], floor);
             g[c] = weight;
             total += weight;
         }
@@ -225,26 +255,14 @@ final class VectorLanes extends Lanes {
     }
 
     @Override
-    public void accumulateProduct(double[] a, double[] b, double[] d, double[] acc, int n) {
+    public void accumulateProduct(double[] a, int aFrom, double[] b, int bFrom, double[] acc, int n) {
         int c = 0;
         for (int end = bound(n); c < end; c += LANES) {
-            DoubleVector.fromArray(D, a, c).mul(DoubleVector.fromArray(D, b, c))
-                    .fma(DoubleVector.fromArray(D, d, c), DoubleVector.fromArray(D, acc, c)).intoArray(acc, c);
+            DoubleVector.fromArray(D, a, aFrom + c).fma(DoubleVector.fromArray(D, b, bFrom + c),
+                    DoubleVector.fromArray(D, acc, c)).intoArray(acc, c);
         }
         for (; c < n; c++) {
-            acc[c] = Math.fma(a[c] * b[c], d[c], acc[c]);
-        }
-    }
-
-    @Override
-    public void multiplyAdd(double[] x, int xFrom, double[] coefficient, double[] y, int n) {
-        int c = 0;
-        for (int end = bound(n); c < end; c += LANES) {
-            DoubleVector.fromArray(D, x, xFrom + c).fma(DoubleVector.fromArray(D, coefficient, c),
-                    DoubleVector.fromArray(D, y, c)).intoArray(y, c);
-        }
-        for (; c < n; c++) {
-            y[c] = Math.fma(x[xFrom + c], coefficient[c], y[c]);
+            acc[c] = Math.fma(a[aFrom + c], b[bFrom + c], acc[c]);
         }
     }
 }

@@ -94,10 +94,11 @@ class LanesTest {
             compare(n, (lanes, y) -> lanes.axpy(-0.37, x, y, n), q);
             compare(n, (lanes, y) -> lanes.scale(y, 2.5, n), q);
             compare(n, (lanes, y) -> lanes.subtractSquares(x, 4, y, n), q);
-            compare(n, (lanes, y) -> lanes.volumes(q, p, y, n), q);
+            compare(n, (lanes, y) -> lanes.volumes(q, p, y, n, false), q);
+            compare(n, (lanes, y) -> lanes.volumes(q, p, y, n, true), q);
             compare(n, (lanes, y) -> lanes.multiply(x, 2, p, y, 0, n), q);
-            compare(n, (lanes, y) -> lanes.multiplyAdd(x, 1, p, y, n), q);
-            compare(n, (lanes, y) -> lanes.accumulateProduct(x, p, q, y, n), p);
+            compare(n, (lanes, y) -> lanes.accumulateProduct(x, 1, p, 0, y, n), q);
+            compare(n, (lanes, y) -> lanes.accumulateProduct(x, 3, x, 2, y, n), p);
             compare(n, (lanes, y) -> lanes.expShifted(x, 1.5, y, n), q);
         }
     }
@@ -108,8 +109,10 @@ class LanesTest {
             double[] s = {4, -1e-17, 0, 9, -3, 1, 1, 1, 16};
             double[] p = {1, 5, 5, 2, 7, 1, 1, 1, 0.5};
             double[] v = new double[s.length];
-            lanes.volumes(s, p, v, s.length);
-            assertArrayEquals(new double[] {2, 0, 0, 6, 0, 1, 1, 1, 2}, v, 0.0, lanes.description());
+            for (boolean single : new boolean[] {false, true}) {
+                lanes.volumes(s, p, v, s.length, single);
+                assertArrayEquals(new double[] {2, 0, 0, 6, 0, 1, 1, 1, 2}, v, 0.0, lanes.description());
+            }
         }
     }
 
@@ -142,12 +145,15 @@ class LanesTest {
             double[][] weights = {scores.clone(), scores.clone()};
             double[] volumes = randoms(random, n);
             double[] distances = randoms(random, n);
-            double[][] gv = {new double[n], new double[n]};
-            double rowS = s.pairWeights(weights[0], volumes, distances, 0.05, gv[0], n);
-            double rowV = v.pairWeights(weights[1], volumes, distances, 0.05, gv[1], n);
-            assertArrays(weights[0], weights[1]);
-            assertArrays(gv[0], gv[1]);
-            assertClose(rowS, rowV, n);
+            double[][] gv = {randoms(new Random(n), n), randoms(new Random(n), n)};
+            for (boolean single : new boolean[] {false, true}) {
+                double[][] w = {weights[0].clone(), weights[1].clone()};
+                double rowS = s.pairWeights(w[0], volumes, distances, 0.05, gv[0], n, single);
+                double rowV = v.pairWeights(w[1], volumes, distances, 0.05, gv[1], n, single);
+                assertArrays(w[0], w[1]);
+                assertArrays(gv[0], gv[1]);
+                assertClose(rowS, rowV, n);
+            }
         }
     }
 
@@ -177,13 +183,13 @@ class LanesTest {
             lanes.subtractSquares(x, 0, y, n);
             outputs.add(y);
             y = new double[n];
-            lanes.volumes(q, p, y, n);
+            lanes.volumes(q, p, y, n, false);
+            outputs.add(y);
+            y = new double[n];
+            lanes.volumes(q, p, y, n, true);
             outputs.add(y);
             y = q.clone();
-            lanes.multiplyAdd(x, 0, p, y, n);
-            outputs.add(y);
-            y = q.clone();
-            lanes.accumulateProduct(x, p, x, y, n);
+            lanes.accumulateProduct(x, 0, p, 0, y, n);
             outputs.add(y);
             y = new double[n];
             lanes.expShifted(x, 0.5, y, n);
@@ -192,7 +198,10 @@ class LanesTest {
             lanes.softmaxGradient(x, -14.3, 1.0, 0.01, 0.3, p, 1e-4, y, n);
             outputs.add(y);
             y = x.clone();
-            lanes.pairWeights(y, p, q, 0.05, new double[n], n);
+            lanes.pairWeights(y, p, q, 0.05, new double[n], n, false);
+            outputs.add(y);
+            y = x.clone();
+            lanes.pairWeights(y, p, q, 0.05, new double[n], n, true);
             outputs.add(y);
             for (int k = 0; k < outputs.size(); k++) {
                 double[] out = outputs.get(k);
