@@ -263,9 +263,13 @@ public final class VolumeTape implements ScoreTape {
                     ? pairTermsOnHost(gBlock, rowsOfG, vBlock, wBlock, squaredNorms, sFloor, (int) r0, rInv,
                             scratch == null ? null : scratch.terms(r1 - r0))
                     : pairTermsWithOps(gBlock, vBlock, s, wBlock, sFloor, rInv);
-            if (anchorGradient) {
+            if (anchorGradient && whole && terms.rowSums != null) {
+                // −Σ_m (c⊙w_m)·Q_m as one GEMM: [c⊙w_0 … c⊙w_{K−1}] · [Q_0; …; Q_{K−1}], then + a_i Σ_j c_ij
+                anchorGrad = Nd4j.gemm(terms.cw, basis.stacked(),
+                        Nd4j.createUninitialized(type, new long[] {b1, batches.dim()}, 'c'), false, false, -1.0, 0.0);
+                addScaledRows(anchorGrad, anchor, terms.rowSums);
+            } else if (anchorGradient) {
                 INDArray part = rowsOfAnchor.mulColumnVector(terms.rowSumsOfC);
-                // −Σ_m (c⊙w_m)·Q_m as one GEMM: [c⊙w_0 … c⊙w_{K−1}] · [Q_0; …; Q_{K−1}]
                 Nd4j.gemm(terms.cw, basis.stacked(), part, false, false, -1.0, 1.0);
                 if (whole) {
                     anchorGrad = part;
@@ -382,7 +386,22 @@ public final class VolumeTape implements ScoreTape {
      * ({@code B1 × 1}), and the column sums {@code Σ_i c y_m y_l} and {@code Σ_i g V}
      * ({@code B2} each, in double; {@code y_m = Σ_{l ≥ m} R⁻¹_{ml} w_l} is never stored).
      */
-    private record PairTerms(INDArray cw, INDArray rowSumsOfC, double[][][] cyy, double[] gv) {
+    private record PairTerms(INDArray cw, INDArray rowSumsOfC, double[] rowSums, double[][][] cyy, double[] gv) {
+    }
+
+    /** {@code out[i] += factors[i]·x[i]} for every row {@code i}, on the host. */
+    private static void addScaledRows(INDArray out, INDArray x, double[] factors) {
+        int rows = (int) out.size(0);
+        int dim = (int) out.size(1);
+        HostArray o = HostArray.of(out);
+        HostArray in = HostArray.ofAny(x);
+        Lanes lanes = Lanes.get();
+        HostRows.forEach(rows, () -> new double[2][dim], (i, t) -> {
+            o.read((long) i * dim, t[0], dim);
+            in.read((long) i * dim, t[1], dim);
+            lanes.axpy(factors[i], t[1], t[0], dim);
+            o.write((long) i * dim, t[0], dim);
+        });
     }
 
     /**
@@ -484,7 +503,7 @@ public final class VolumeTape implements ScoreTape {
                 }
             }
         }
-        return new PairTerms(cw, column(rowSums, type), cyy, gv);
+        return new PairTerms(cw, column(rowSums, type), rowSums, cyy, gv);
     }
 
     /** The same terms with ND4J ops (any backend). */
@@ -524,7 +543,7 @@ public final class VolumeTape implements ScoreTape {
             }
             gv = RowOps.columnSums(g.mul(volumes)).castTo(DataType.DOUBLE).toDoubleVector();
         }
-        return new PairTerms(cw, c.sum(1).reshape(b1, 1), cyy, gv);
+        return new PairTerms(cw, c.sum(1).reshape(b1, 1), null, cyy, gv);
     }
 
     /** {@code R⁻¹} per candidate row ({@code [m][l][j]}, upper triangular), its diagonal floored. */
