@@ -347,8 +347,9 @@ public final class VolumeTape implements ScoreTape {
     }
 
     /**
-     * Reused per-block arrays of the blockwise backward: the stacked {@code w}, a spare {@code V}, and the stacked pair-term output; allocated once, so the workspace does
-     * not grow with the number of blocks.
+     * Reused per-block arrays of the blockwise backward: the stacked {@code w}, a spare {@code V},
+     * and the stacked pair-term output; allocated once, so the workspace does not grow with the
+     * number of blocks.
      */
     private static final class BlockScratch {
         private final INDArray w;
