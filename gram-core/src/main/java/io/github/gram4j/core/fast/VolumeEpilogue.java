@@ -32,6 +32,10 @@ enum VolumeEpilogue {
         void apply(INDArray squaredNorms, Outputs w, INDArray rhoProduct, INDArray out, INDArray distances) {
             int rows = (int) out.size(0);
             int cols = (int) out.size(1);
+            if (out.dataType() == DataType.FLOAT && distances == null) {
+                applyInFloat(squaredNorms, w, rhoProduct, out, rows, cols);
+                return;
+            }
             HostArray sOut = distances == null ? null : HostArray.of(distances);
             double[] aa = new double[rows];
             HostArray.of(squaredNorms).read(0, aa, rows);
@@ -83,6 +87,34 @@ enum VolumeEpilogue {
             out.muliRowVector(rhoProduct.reshape(1, out.size(1)));
         }
     };
+
+    /** FLOAT without {@code s}: float rows and float lanes, no conversion to double. */
+    private static void applyInFloat(INDArray squaredNorms, Outputs w, INDArray rhoProduct, INDArray out, int rows,
+            int cols) {
+        int kk = w.count();
+        float[] aa = new float[rows];
+        HostArray.of(squaredNorms).readFloats(0, aa, rows);
+        float[] p = new float[cols];
+        HostArray.of(rhoProduct).readFloats(0, p, cols);
+        HostArray v = HostArray.of(out);
+        HostArray[] ws = w.host();
+        long stride = w.rowStride();
+        boolean contiguous = w.stacked != null;
+        Lanes lanes = Lanes.get();
+        HostRows.forEach(rows, () -> new float[2][kk * cols], (i, t) -> {
+            if (contiguous) {
+                ws[0].readFloats(i * stride, t[0], kk * cols);
+            } else {
+                float[] one = t[1];
+                for (int m = 0; m < kk; m++) {
+                    ws[m].readFloats(w.start(m) + i * stride, one, cols);
+                    System.arraycopy(one, 0, t[0], m * cols, cols);
+                }
+            }
+            lanes.volumes(t[0], kk, cols, aa[i], p, t[1]);
+            v.writeFloats((long) i * cols, t[1], cols);
+        });
+    }
 
     /** The implementation for the active backend. */
     static VolumeEpilogue forBackend() {
@@ -162,6 +194,10 @@ enum VolumeEpilogue {
                 arrays[m] = whole != null ? whole : HostArray.of(separate.get(m));
             }
             return arrays;
+        }
+
+        int count() {
+            return kk;
         }
 
         long start(int m) {

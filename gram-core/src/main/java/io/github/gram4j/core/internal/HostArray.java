@@ -132,6 +132,25 @@ public abstract class HostArray {
         }
     }
 
+    /**
+     * Copies elements {@code from … from + n − 1} (c-order) of a FLOAT array into
+     * {@code dst[0 … n − 1]}, without conversion.
+     *
+     * @throws UnsupportedOperationException for a DOUBLE array
+     */
+    public void readFloats(long from, float[] dst, int n) {
+        throw new UnsupportedOperationException("not a FLOAT array");
+    }
+
+    /**
+     * Copies {@code src[0 … n − 1]} into elements {@code from … from + n − 1} of a FLOAT array.
+     *
+     * @throws UnsupportedOperationException for a DOUBLE array
+     */
+    public void writeFloats(long from, float[] src, int n) {
+        throw new UnsupportedOperationException("not a FLOAT array");
+    }
+
     /** A read or write of {@code n} elements from {@code from} that crosses segment boundaries. */
     private void acrossSegments(long from, double[] values, int n, boolean read) {
         int done = 0;
@@ -183,6 +202,30 @@ public abstract class HostArray {
         @Override
         public void set(long i, double value) {
             buffers[(int) (i >>> shift)].put((int) (i & mask), (float) value);
+        }
+
+        @Override
+        public void readFloats(long from, float[] dst, int n) {
+            int done = 0;
+            while (done < n) {
+                long at = from + done;
+                int inSegment = (int) (at & mask);
+                int count = (int) Math.min(n - done, mask + 1 - inSegment);
+                buffers[(int) (at >>> shift)].get(inSegment, dst, done, count);
+                done += count;
+            }
+        }
+
+        @Override
+        public void writeFloats(long from, float[] src, int n) {
+            int done = 0;
+            while (done < n) {
+                long at = from + done;
+                int inSegment = (int) (at & mask);
+                int count = (int) Math.min(n - done, mask + 1 - inSegment);
+                buffers[(int) (at >>> shift)].put(inSegment, src, done, count);
+                done += count;
+            }
         }
 
         @Override

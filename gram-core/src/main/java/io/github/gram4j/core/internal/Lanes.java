@@ -91,6 +91,17 @@ public abstract class Lanes {
     public abstract void volumes(double[] s, double[] p, double[] v, int n, boolean single);
 
     /**
+     * A row of volumes from FLOAT GEMM outputs, in float lanes:
+     * {@code out[c] = p[c]·sqrt(max(aa − Σ_m w[m·cols + c]², 0))} for {@code c < cols}, the
+     * squares subtracted by fused multiply-adds in float. (The GEMM that produced {@code w} already
+     * carries a rounding error of about {@code sqrt(d)} ulps of {@code |a|²} in {@code s}; float
+     * arithmetic adds {@code K} more.)
+     *
+     * @param w the row's {@code K} GEMM outputs one after another, {@code kk·cols} values
+     */
+    public abstract void volumes(float[] w, int kk, int cols, float aa, float[] p, float[] out);
+
+    /**
      * Scales a row of scores into logits and folds it into running column statistics:
      * {@code z[c] *= scale}, {@code columnMax[c] = max(columnMax[c], z[c])},
      * {@code columnSum[c] += z[c]}.

@@ -71,6 +71,18 @@ final class ScalarLanes extends Lanes {
     }
 
     @Override
+    public void volumes(float[] w, int kk, int cols, float aa, float[] p, float[] out) {
+        for (int c = 0; c < cols; c++) {
+            float s = aa;
+            for (int m = 0; m < kk; m++) {
+                float x = w[m * cols + c];
+                s = Math.fma(-x, x, s);
+            }
+            out[c] = p[c] * (float) Math.sqrt(Math.max(s, 0f));
+        }
+    }
+
+    @Override
     public void logits(double[] z, double scale, double[] columnMax, double[] columnSum, int n, double[] out) {
         double max = Double.NEGATIVE_INFINITY;
         double sum = 0;

@@ -22,6 +22,9 @@ final class VectorLanes extends Lanes {
     private static final VectorSpecies<Float> F =
             VectorSpecies.of(float.class, VectorShape.forBitSize(D.vectorBitSize() / 2));
     private static final int LANES = D.length();
+    /** Float lanes of the full preferred width, for the float-only kernels. */
+    private static final VectorSpecies<Float> FW = FloatVector.SPECIES_PREFERRED;
+    private static final int FLOAT_LANES = FW.length();
 
     @Override
     public String description() {
@@ -146,6 +149,27 @@ final class VectorLanes extends Lanes {
 
     private static DoubleVector widen(FloatVector x) {
         return (DoubleVector) x.convertShape(VectorOperators.F2D, D, 0);
+    }
+
+    @Override
+    public void volumes(float[] w, int kk, int cols, float aa, float[] p, float[] out) {
+        int c = 0;
+        for (int end = cols - cols % FLOAT_LANES; c < end; c += FLOAT_LANES) {
+            FloatVector s = FloatVector.broadcast(FW, aa);
+            for (int m = 0; m < kk; m++) {
+                FloatVector x = FloatVector.fromArray(FW, w, m * cols + c);
+                s = x.neg().fma(x, s);
+            }
+            s.max(0f).lanewise(VectorOperators.SQRT).mul(FloatVector.fromArray(FW, p, c)).intoArray(out, c);
+        }
+        for (; c < cols; c++) {
+            float s = aa;
+            for (int m = 0; m < kk; m++) {
+                float x = w[m * cols + c];
+                s = Math.fma(-x, x, s);
+            }
+            out[c] = p[c] * (float) Math.sqrt(Math.max(s, 0f));
+        }
     }
 
     @Override
