@@ -6,6 +6,7 @@ import io.github.gram4j.core.fast.GradientRows;
 import io.github.gram4j.core.internal.HostArray;
 import io.github.gram4j.core.internal.HostRows;
 import io.github.gram4j.core.internal.Lanes;
+import io.github.gram4j.core.internal.RowOps;
 import io.github.gram4j.core.internal.Transposes;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -281,11 +282,11 @@ final class BidirectionalCrossEntropy {
         }
 
         INDArray rowLosses1() {
-            return Nd4j.createFromArray(rowLoss1).castTo(type);
+            return RowOps.vector(rowLoss1, type);
         }
 
         INDArray rowLosses2() {
-            return Nd4j.createFromArray(rowLoss2).castTo(type);
+            return RowOps.vector(rowLoss2, type);
         }
     }
 

@@ -179,7 +179,7 @@ public final class GramLoss {
             INDArray volumes = v.detach();
             return LogitRange.requireFinite(new LossResult(loss, rowLosses1.detach(), rowLosses2.detach(), volumes,
                     volumes, grads.anchor().detach(), detach(grads.candidates()), temperature.chain(gradTau), null,
-                    List.of()), temperature.tau(), batches.dataType());
+                    List.of()), temperature.tau(), batches.dataType(), grads.checkedFinite());
         } finally {
             batches.release();
         }

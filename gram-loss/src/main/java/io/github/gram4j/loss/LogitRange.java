@@ -107,14 +107,25 @@ final class LogitRange {
      * @throws IllegalArgumentException naming the first non-finite part, τ and the remedies
      */
     static LossResult requireFinite(LossResult r, double tau, DataType type) {
+        return requireFinite(r, tau, type, false);
+    }
+
+    /**
+     * As {@link #requireFinite(LossResult, double, DataType)}.
+     *
+     * @param localChecked the anchor and candidate gradients were already checked finite where they
+     *     were written ({@link io.github.gram4j.core.fast.VolumeGradients#checkedFinite()}): not
+     *     scanned again
+     */
+    static LossResult requireFinite(LossResult r, double tau, DataType type, boolean localChecked) {
         // the loss, the row losses and ∂L/∂τ are bounded by the logit checks; the input gradients
         // carry products of norms and 1/τ that extreme FLOAT inputs can still overflow
         String bad = null;
         if (!Double.isFinite(r.loss()) || !Double.isFinite(r.gradTemperature())) {
             bad = "the loss or its temperature gradient";
-        } else if (!finite(r.gradAnchor())) {
+        } else if (!localChecked && !finite(r.gradAnchor())) {
             bad = "the anchor gradient";
-        } else if (!allFinite(r.gradCandidates())) {
+        } else if (!localChecked && !allFinite(r.gradCandidates())) {
             bad = "a candidate gradient";
         } else if (r.gradGatheredAnchor() != null && !finite(r.gradGatheredAnchor())) {
             bad = "the gathered anchor gradient";

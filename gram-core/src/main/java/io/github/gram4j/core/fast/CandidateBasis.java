@@ -114,7 +114,7 @@ public final class CandidateBasis {
         List<INDArray> rhos = new ArrayList<>(kk);
         for (int m = 0; m < kk; m++) {
             for (int l = 0; l <= m; l++) {
-                coefficients[l][m] = Nd4j.createFromArray(r[l][m]).castTo(type);
+                coefficients[l][m] = RowOps.vector(r[l][m], type);
             }
             rhos.add(coefficients[m][m]);
             for (int j = 0; j < rows; j++) {
@@ -122,7 +122,7 @@ public final class CandidateBasis {
             }
         }
         return new CandidateBasis(stacked, Collections.unmodifiableList(rhos), coefficients,
-                Nd4j.createFromArray(product).castTo(type));
+                RowOps.vector(product, type));
     }
 
     /** Gram–Schmidt with ND4J ops, each step vectorised over the candidate rows (any backend). */

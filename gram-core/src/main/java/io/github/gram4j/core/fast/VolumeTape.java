@@ -2,6 +2,7 @@ package io.github.gram4j.core.fast;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 import io.github.gram4j.core.ModalityBatches;
 import io.github.gram4j.core.NumericalPolicy;
@@ -227,7 +228,7 @@ public final class VolumeTape implements ScoreTape {
         DataType type = batches.dataType();
         double eta = floor(type);
         double tinySquare = NumericalPolicy.tiny(type);
-        double[] squaredNorms = batches.anchorSquaredNorms().castTo(DataType.DOUBLE).toDoubleVector();
+        double[] squaredNorms = RowOps.toDoubles(batches.anchorSquaredNorms());
         double[] sFloor = new double[squaredNorms.length];
         for (int i = 0; i < sFloor.length; i++) {
             sFloor[i] = squaredNorms[i] >= tinySquare ? eta * squaredNorms[i] : 1.0;
@@ -236,6 +237,9 @@ public final class VolumeTape implements ScoreTape {
         int kk = basis.size();
         INDArray anchor = batches.anchor();
         INDArray anchorGrad = anchorGradient ? Nd4j.createUninitialized(type, new long[] {b1, batches.dim()}, 'c') : null;
+        // whether the host passes that write the gradients found every entry finite
+        boolean anchorFinite = !anchorGradient;
+        AtomicBoolean candidatesFinite = new AtomicBoolean(onHost || !candidateGradients);
         // H_l = Σ_i c_ij w_{l,ij} a_i, B2 × d, stacked (K·B2 × d): the candidate gradients are
         // column-scaled sums of these
         INDArray weightedAnchors = candidateGradients
@@ -267,7 +271,7 @@ public final class VolumeTape implements ScoreTape {
                 // −Σ_m (c⊙w_m)·Q_m as one GEMM: [c⊙w_0 … c⊙w_{K−1}] · [Q_0; …; Q_{K−1}], then + a_i Σ_j c_ij
                 anchorGrad = Nd4j.gemm(terms.cw, basis.stacked(),
                         Nd4j.createUninitialized(type, new long[] {b1, batches.dim()}, 'c'), false, false, -1.0, 0.0);
-                addScaledRows(anchorGrad, anchor, terms.rowSums);
+                anchorFinite = addScaledRows(anchorGrad, anchor, terms.rowSums);
             } else if (anchorGradient) {
                 INDArray part = rowsOfAnchor.mulColumnVector(terms.rowSumsOfC);
                 Nd4j.gemm(terms.cw, basis.stacked(), part, false, false, -1.0, 1.0);
@@ -317,9 +321,10 @@ public final class VolumeTape implements ScoreTape {
                     }
                 }
             }
-            candidateGrads.addAll(candidateCombinations(coefficients, weights, rowBlocks(weightedAnchors, kk)));
+            candidateGrads.addAll(candidateCombinations(coefficients, weights, rowBlocks(weightedAnchors, kk),
+                    candidatesFinite));
         }
-        return new VolumeGradients(anchorGrad, candidateGrads);
+        return new VolumeGradients(anchorGrad, candidateGrads, anchorFinite && candidatesFinite.get());
     }
 
     private static INDArray rows(INDArray x, long from, long to) {
@@ -390,19 +395,30 @@ public final class VolumeTape implements ScoreTape {
     private record PairTerms(INDArray cw, INDArray rowSumsOfC, double[] rowSums, double[][][] cyy, double[] gv) {
     }
 
-    /** {@code out[i] += factors[i]·x[i]} for every row {@code i}, on the host. */
-    private static void addScaledRows(INDArray out, INDArray x, double[] factors) {
+    /** {@code out[i] += factors[i]·x[i]} for every row {@code i}, on the host; whether every result is finite. */
+    private static boolean addScaledRows(INDArray out, INDArray x, double[] factors) {
         int rows = (int) out.size(0);
         int dim = (int) out.size(1);
         HostArray o = HostArray.of(out);
         HostArray in = HostArray.ofAny(x);
         Lanes lanes = Lanes.get();
+        AtomicBoolean finite = new AtomicBoolean(true);
+        double limit = finiteLimit(out.dataType());
         HostRows.forEach(rows, () -> new double[2][dim], (i, t) -> {
             o.read((long) i * dim, t[0], dim);
             in.read((long) i * dim, t[1], dim);
             lanes.axpy(factors[i], t[1], t[0], dim);
             o.write((long) i * dim, t[0], dim);
+            if (!(lanes.maxAbs(t[0], dim) <= limit)) {
+                finite.set(false);
+            }
         });
+        return finite.get();
+    }
+
+    /** The largest magnitude a double may have to stay finite when stored in {@code type} (conservative for FLOAT). */
+    private static double finiteLimit(DataType type) {
+        return type == DataType.DOUBLE ? Double.MAX_VALUE : Float.MAX_VALUE;
     }
 
     /**
@@ -554,9 +570,9 @@ public final class VolumeTape implements ScoreTape {
         double[][][] r = new double[kk][kk][];
         for (int m = 0; m < kk; m++) {
             for (int l = m; l < kk; l++) {
-                r[m][l] = basis.r(m, l).castTo(DataType.DOUBLE).toDoubleVector();
+                r[m][l] = RowOps.toDoubles(basis.r(m, l));
             }
-            double[] norms = batches.candidateSquaredNorms(m).castTo(DataType.DOUBLE).toDoubleVector();
+            double[] norms = RowOps.toDoubles(batches.candidateSquaredNorms(m));
             for (int j = 0; j < b2; j++) {
                 r[m][m][j] = norms[j] >= tinySquare ? Math.max(r[m][m][j], Math.sqrt(eta * norms[j])) : 1.0;
             }
@@ -581,9 +597,11 @@ public final class VolumeTape implements ScoreTape {
      * The candidate gradients, row by row: gradient {@code m} is
      * {@code Σ_l coefficients[m][l][j]·x_{l,j} + Σ_l weights[m][l][j]·H_{l,j}} over the candidate
      * rows {@code j} ({@code weights[m][l]} null where it is zero). On the host one pass computes
-     * all {@code K}, reading each row of {@code x_l} and {@code H_l} once.
+     * all {@code K}, reading each row of {@code x_l} and {@code H_l} once, and clears
+     * {@code finite} if an entry is not finite in the dtype.
      */
-    private List<INDArray> candidateCombinations(double[][][] coefficients, double[][][] weights, List<INDArray> h) {
+    private List<INDArray> candidateCombinations(double[][][] coefficients, double[][][] weights, List<INDArray> h,
+            AtomicBoolean finite) {
         int kk = coefficients.length;
         DataType type = batches.dataType();
         int rows = (int) batches.candidateRows();
@@ -612,6 +630,7 @@ public final class VolumeTape implements ScoreTape {
             hs[l] = HostArray.of(h.get(l));
         }
         Lanes lanes = Lanes.get();
+        double limit = finiteLimit(type);
         HostRows.forEach(rows, () -> new double[2 * kk + 1][dim], (j, t) -> {
             double[] acc = t[2 * kk];
             for (int l = 0; l < kk; l++) {
@@ -627,16 +646,19 @@ public final class VolumeTape implements ScoreTape {
                     }
                 }
                 out[m].write((long) j * dim, acc, dim);
+                if (!(lanes.maxAbs(acc, dim) <= limit)) {
+                    finite.set(false);
+                }
             }
         });
         return grads;
     }
 
     private static INDArray column(double[] values, DataType type) {
-        return Nd4j.createFromArray(values).castTo(type).reshape(values.length, 1);
+        return RowOps.vector(values, type).reshape(values.length, 1);
     }
 
     private static INDArray row(double[] values, DataType type) {
-        return Nd4j.createFromArray(values).castTo(type).reshape(1, values.length);
+        return RowOps.vector(values, type).reshape(1, values.length);
     }
 }

@@ -72,6 +72,9 @@ public abstract class Lanes {
     /** {@code y[c] += alpha·x[c]} for {@code c < n}. */
     public abstract void axpy(double alpha, double[] x, double[] y, int n);
 
+    /** {@return {@code max_c |x[c]|} over {@code c < n}: NaN if any is NaN, 0 for {@code n = 0}} */
+    public abstract double maxAbs(double[] x, int n);
+
     /** {@return whether every one of {@code x[0 … n − 1]} is finite (no NaN, no ±∞)} */
     public abstract boolean allFinite(double[] x, int n);
 

@@ -47,6 +47,40 @@ public final class RowOps {
     }
 
     /**
+     * The entries of {@code x} (any shape, c-order) as doubles: read directly from host memory on
+     * the CPU backend (no ND4J op), through a cast elsewhere.
+     *
+     * @param x a FLOAT or DOUBLE array (other dtypes are cast)
+     * @return its entries in c-order
+     */
+    public static double[] toDoubles(INDArray x) {
+        if (HostArray.available() && (x.dataType() == DataType.FLOAT || x.dataType() == DataType.DOUBLE)
+                && (x.ordering() == 'c' || x.isVector()) && x.elementWiseStride() == 1) {
+            double[] values = new double[(int) x.length()];
+            HostArray.of(x).read(0, values, values.length);
+            return values;
+        }
+        return x.castTo(DataType.DOUBLE).dup('c').data().asDouble();
+    }
+
+    /**
+     * A new vector of {@code values} rounded to {@code type} (FLOAT or DOUBLE), written directly on
+     * the CPU backend (no ND4J cast op), in the current workspace if one is active.
+     *
+     * @param values the entries
+     * @param type FLOAT or DOUBLE
+     * @return a vector of {@code values.length} entries
+     */
+    public static INDArray vector(double[] values, DataType type) {
+        if (HostArray.available() && (type == DataType.FLOAT || type == DataType.DOUBLE)) {
+            INDArray out = Nd4j.createUninitialized(type, values.length);
+            HostArray.of(out).write(0, values, values.length);
+            return out;
+        }
+        return Nd4j.createFromArray(values).castTo(type);
+    }
+
+    /**
      * The column sums of an {@code n × m} matrix, as a GEMV with a ones vector: ND4J's
      * {@code sum(0)} on a c-order matrix walks strided columns and is an order of magnitude slower.
      */

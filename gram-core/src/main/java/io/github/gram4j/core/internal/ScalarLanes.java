@@ -39,6 +39,15 @@ final class ScalarLanes extends Lanes {
     }
 
     @Override
+    public double maxAbs(double[] x, int n) {
+        double max = 0;
+        for (int c = 0; c < n; c++) {
+            max = Math.max(max, Math.abs(x[c]));
+        }
+        return max;
+    }
+
+    @Override
     public boolean allFinite(double[] x, int n) {
         double sum = 0;
         for (int c = 0; c < n; c++) {

@@ -88,6 +88,20 @@ final class VectorLanes extends Lanes {
     }
 
     @Override
+    public double maxAbs(double[] x, int n) {
+        DoubleVector max = DoubleVector.zero(D);
+        int c = 0;
+        for (int end = bound(n); c < end; c += LANES) {
+            max = max.max(DoubleVector.fromArray(D, x, c).abs());
+        }
+        double total = max.reduceLanes(VectorOperators.MAX);
+        for (; c < n; c++) {
+            total = Math.max(total, Math.abs(x[c]));
+        }
+        return total;
+    }
+
+    @Override
     public boolean allFinite(double[] x, int n) {
         DoubleVector acc = DoubleVector.zero(D);
         int c = 0;

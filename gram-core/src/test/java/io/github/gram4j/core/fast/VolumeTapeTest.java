@@ -117,4 +117,37 @@ class VolumeTapeTest {
             }
         }
     }
+
+    @ParameterizedTest(name = "{0}")
+    @CsvSource({"FLOAT, 3e38", "DOUBLE, 1.7e308"})
+    void theHostBackwardReportsWhetherItsGradientsAreFinite(DataType type, double huge) {
+        Random random = new Random(5);
+        INDArray anchor = RandomArrays.gaussian(random, 16, 8, type);
+        INDArray[] xs = RandomArrays.gaussianBatches(random, 2, 16, 8, type);
+        ModalityBatches batches = ModalityBatches.of(anchor, xs);
+        try (MemoryWorkspace ignored = Workspaces.open("test.finite")) {
+            VolumeTape tape = VolumeTape.record(batches);
+            VolumeGradients small = tape.backward(tape.volumes().mul(0.5), true, true);
+            assertTrue(small.checkedFinite(), "ordinary gradients are checked finite");
+            assertTrue(allFinite(small.anchor()) && small.candidates().stream().allMatch(VolumeTapeTest::allFinite));
+            // g so large that every gradient overflows the dtype: reported, not hidden
+            VolumeGradients overflow = tape.backward(tape.volumes().mul(0).add(huge), true, true);
+            assertFalse(overflow.checkedFinite(), "overflowing gradients must not be reported as checked finite");
+            assertFalse(allFinite(overflow.anchor()) && overflow.candidates().stream().allMatch(VolumeTapeTest::allFinite));
+            // the ND4J-op path checks nothing
+            assertFalse(VolumeTape.record(batches, false, VolumeTape.TAPE_ELEMENTS)
+                    .backward(tape.volumes().mul(0.5), true, true).checkedFinite());
+        } finally {
+            batches.release();
+        }
+    }
+
+    private static boolean allFinite(INDArray x) {
+        for (double v : x.castTo(DataType.DOUBLE).dup('c').data().asDouble()) {
+            if (!Double.isFinite(v)) {
+                return false;
+            }
+        }
+        return true;
+    }
 }
