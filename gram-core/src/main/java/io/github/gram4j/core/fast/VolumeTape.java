@@ -59,6 +59,8 @@ public final class VolumeTape implements ScoreTape {
     /** {@code w_{m,ij} = a_i·q_{m,j}} at column {@code m·B2 + j}, {@code B1 × K·B2}; null when blockwise. */
     private final INDArray w;
     private final INDArray s;
+    /** Set once the row-by-row backward has written {@code c⊙w} over {@link #w}. */
+    private boolean consumed;
     private final INDArray volumes;
     private final boolean onHost;
     /** Anchor rows per backward block; {@code B1} when {@link #w} and {@link #s} are kept whole. */
@@ -187,6 +189,7 @@ public final class VolumeTape implements ScoreTape {
      * @param anchorGradient whether to compute {@code ∂L/∂anchor}
      * @param candidateGradients whether to compute {@code ∂L/∂candidates[m]}
      * @return {@code ∂L/∂anchor} and {@code ∂L/∂candidates[m]} (null where not asked for)
+     * @throws IllegalStateException if the row-by-row backward has consumed this tape
      */
     @Override
     public VolumeGradients backward(INDArray g, boolean anchorGradient, boolean candidateGradients) {
@@ -196,6 +199,7 @@ public final class VolumeTape implements ScoreTape {
             throw new IllegalArgumentException("g must be " + b1 + " x " + b2 + " (the volume matrix), got shape "
                     + java.util.Arrays.toString(g.shape()));
         }
+        requireNotConsumed();
         DataType type = batches.dataType();
         boolean contiguous = g.ordering() == 'c' && g.elementWiseStride() == 1;
         INDArray upstream = g.dataType() == type && contiguous ? g : g.castTo(type).dup('c');
@@ -207,17 +211,31 @@ public final class VolumeTape implements ScoreTape {
      * {@code g} is computed inside the pass over the pairs, right after the row of {@code V} is
      * read, and never stored; elsewhere it is written into a matrix first.
      *
+     * <p>On the CPU backend this <b>consumes the tape</b>: the pass writes its products
+     * {@code c⊙w} over the tape's {@code w} (one stream over memory instead of two), so it must be
+     * the tape's last backward; any later one throws {@link IllegalStateException}.
+     *
      * @param g {@code ∂L/∂V}, row by row
      * @param anchorGradient whether to compute {@code ∂L/∂anchor}
      * @param candidateGradients whether to compute {@code ∂L/∂candidates[m]}
      * @return {@code ∂L/∂anchor} and {@code ∂L/∂candidates[m]} (null where not asked for)
+     * @throws IllegalStateException if the row-by-row backward has already consumed this tape
      */
     @Override
     public VolumeGradients backward(GradientRows g, boolean anchorGradient, boolean candidateGradients) {
+        requireNotConsumed();
         if (!onHost) {
             return ScoreTape.super.backward(g, anchorGradient, candidateGradients);
         }
+        consumed = w != null;
         return backward(null, g, anchorGradient, candidateGradients);
+    }
+
+    private void requireNotConsumed() {
+        if (consumed) {
+            throw new IllegalStateException("this tape was consumed by its row-by-row backward (which writes over "
+                    + "its GEMM outputs): record the batches again for another backward");
+        }
     }
 
     /** The backward from {@code upstream} ({@code B1 × B2}, c-order, the dtype) or, when null, from {@code rowsOfG}. */
@@ -265,7 +283,9 @@ public final class VolumeTape implements ScoreTape {
             INDArray vBlock = whole ? volumes : rows(volumes, r0, r1);
             PairTerms terms = onHost
                     ? pairTermsOnHost(gBlock, rowsOfG, vBlock, wBlock, squaredNorms, sFloor, (int) r0, rInv,
-                            scratch == null ? null : scratch.terms(r1 - r0))
+                            // c⊙w over w itself: a block's w is recomputed for it anyway; the whole
+                            // tape's w only when the row-by-row backward consumes the tape
+                            scratch != null || rowsOfG != null ? wBlock : null)
                     : pairTermsWithOps(gBlock, vBlock, s, wBlock, sFloor, rInv);
             if (anchorGradient && whole && terms.rowSums != null) {
                 // −Σ_m (c⊙w_m)·Q_m as one GEMM: [c⊙w_0 … c⊙w_{K−1}] · [Q_0; …; Q_{K−1}], then + a_i Σ_j c_ij
@@ -352,29 +372,23 @@ public final class VolumeTape implements ScoreTape {
     }
 
     /**
-     * Reused per-block arrays of the blockwise backward: the stacked {@code w}, a spare {@code V},
-     * and the stacked pair-term output; allocated once, so the workspace does not grow with the
-     * number of blocks.
+     * Reused per-block arrays of the blockwise backward: the stacked {@code w} (the pair pass
+     * writes {@code c⊙w} over it) and a spare {@code V}; allocated once, so the workspace does not
+     * grow with the number of blocks.
      */
     private static final class BlockScratch {
         private final INDArray w;
-        private final INDArray terms;
         private final INDArray v;
         private final int fullRows;
 
         BlockScratch(DataType type, int kk, int rows, long cols) {
             w = Nd4j.createUninitialized(type, new long[] {rows, kk * cols}, 'c');
-            terms = Nd4j.createUninitialized(type, new long[] {rows, kk * cols}, 'c');
             v = Nd4j.createUninitialized(type, new long[] {rows, cols}, 'c');
             fullRows = rows;
         }
 
         INDArray w(long rows) {
             return first(w, rows);
-        }
-
-        INDArray terms(long rows) {
-            return first(terms, rows);
         }
 
         INDArray v(long rows) {

@@ -142,6 +142,33 @@ class VolumeTapeTest {
         }
     }
 
+    @ParameterizedTest(name = "{0}")
+    @CsvSource({"FLOAT", "DOUBLE"})
+    void theRowByRowBackwardEqualsTheMatrixOneAndConsumesTheTape(DataType type) {
+        Random random = new Random(8);
+        ModalityBatches batches = ModalityBatches.of(RandomArrays.gaussian(random, 12, 6, type),
+                RandomArrays.gaussianBatches(random, 2, 12, 6, type));
+        try (MemoryWorkspace ignored = Workspaces.open("test.rows")) {
+            VolumeTape tape = VolumeTape.record(batches);
+            INDArray g = RandomArrays.gaussian(random, 12, 12, type);
+            VolumeGradients fromMatrix = tape.backward(g, true, true);
+            double[][] rows = g.castTo(DataType.DOUBLE).toDoubleMatrix();
+            VolumeGradients fromRows = tape.backward((i, scores, out) -> System.arraycopy(rows[i], 0, out, 0, 12),
+                    true, true);
+            double tolerance = type == DataType.DOUBLE ? 1e-14 : 1e-6;
+            assertTrue(maxRelative(fromRows.anchor(), fromMatrix.anchor()) <= tolerance, "anchor");
+            for (int m = 0; m < 2; m++) {
+                assertTrue(maxRelative(fromRows.candidates().get(m), fromMatrix.candidates().get(m)) <= tolerance,
+                        "candidate " + m);
+            }
+            IllegalStateException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalStateException.class,
+                    () -> tape.backward(g, true, true));
+            assertTrue(e.getMessage().contains("consumed"), e.getMessage());
+        } finally {
+            batches.release();
+        }
+    }
+
     private static boolean allFinite(INDArray x) {
         for (double v : x.castTo(DataType.DOUBLE).dup('c').data().asDouble()) {
             if (!Double.isFinite(v)) {
