@@ -417,6 +417,18 @@ public final class VolumeTape implements ScoreTape {
         HostArray in = HostArray.ofAny(x);
         Lanes lanes = Lanes.get();
         AtomicBoolean finite = new AtomicBoolean(true);
+        if (out.dataType() == DataType.FLOAT && floatable(factors)) {
+            HostRows.forEach(rows, () -> new float[2][dim], (i, t) -> {
+                o.readFloats((long) i * dim, t[0], dim);
+                in.readFloats((long) i * dim, t[1], dim);
+                lanes.axpy((float) factors[i], t[1], t[0], dim);
+                o.writeFloats((long) i * dim, t[0], dim);
+                if (!(lanes.maxAbs(t[0], dim) <= Float.MAX_VALUE)) {
+                    finite.set(false);
+                }
+            });
+            return finite.get();
+        }
         double limit = finiteLimit(out.dataType());
         HostRows.forEach(rows, () -> new double[2][dim], (i, t) -> {
             o.read((long) i * dim, t[0], dim);
@@ -428,6 +440,11 @@ public final class VolumeTape implements ScoreTape {
             }
         });
         return finite.get();
+    }
+
+    /** Whether every factor is safely inside float's range (else the FLOAT passes run in double). */
+    private static boolean floatable(double[] factors) {
+        return Lanes.get().maxAbs(factors, factors.length) <= 0x1p100;
     }
 
     /** The largest magnitude a double may have to stay finite when stored in {@code type} (conservative for FLOAT). */
@@ -644,6 +661,36 @@ public final class VolumeTape implements ScoreTape {
             hs[l] = HostArray.of(h.get(l));
         }
         Lanes lanes = Lanes.get();
+        boolean floatable = true;
+        for (int m = 0; m < kk; m++) {
+            for (int l = 0; l < kk; l++) {
+                floatable &= floatable(coefficients[m][l]) && (weights[m][l] == null || floatable(weights[m][l]));
+            }
+        }
+        if (type == DataType.FLOAT && floatable) {
+            // float rows and float lanes: each output is a sum of 2K scaled rows, rounded to float anyway
+            HostRows.forEach(rows, () -> new float[2 * kk + 1][dim], (j, t) -> {
+                float[] acc = t[2 * kk];
+                for (int l = 0; l < kk; l++) {
+                    xs[l].readFloats((long) j * dim, t[l], dim);
+                    hs[l].readFloats((long) j * dim, t[kk + l], dim);
+                }
+                for (int m = 0; m < kk; m++) {
+                    java.util.Arrays.fill(acc, 0f);
+                    for (int l = 0; l < kk; l++) {
+                        lanes.axpy((float) coefficients[m][l][j], t[l], acc, dim);
+                        if (weights[m][l] != null) {
+                            lanes.axpy((float) weights[m][l][j], t[kk + l], acc, dim);
+                        }
+                    }
+                    out[m].writeFloats((long) j * dim, acc, dim);
+                    if (!(lanes.maxAbs(acc, dim) <= Float.MAX_VALUE)) {
+                        finite.set(false);
+                    }
+                }
+            });
+            return grads;
+        }
         double limit = finiteLimit(type);
         HostRows.forEach(rows, () -> new double[2 * kk + 1][dim], (j, t) -> {
             double[] acc = t[2 * kk];

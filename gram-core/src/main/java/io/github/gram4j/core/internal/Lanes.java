@@ -78,6 +78,12 @@ public abstract class Lanes {
     /** {@return whether every one of {@code x[0 … n − 1]} is finite (no NaN, no ±∞)} */
     public abstract boolean allFinite(double[] x, int n);
 
+    /** {@code y[c] += alpha·x[c]} for {@code c < n}, in float (one fused multiply-add each). */
+    public abstract void axpy(float alpha, float[] x, float[] y, int n);
+
+    /** {@return {@code max_c |x[c]|} over {@code c < n}: NaN if any is NaN, 0 for {@code n = 0}} */
+    public abstract float maxAbs(float[] x, int n);
+
     /** {@code x[c] *= alpha} for {@code c < n}. */
     public abstract void scale(double[] x, double alpha, int n);
 

@@ -57,6 +57,22 @@ final class ScalarLanes extends Lanes {
     }
 
     @Override
+    public void axpy(float alpha, float[] x, float[] y, int n) {
+        for (int c = 0; c < n; c++) {
+            y[c] = Math.fma(x[c], alpha, y[c]);
+        }
+    }
+
+    @Override
+    public float maxAbs(float[] x, int n) {
+        float max = 0;
+        for (int c = 0; c < n; c++) {
+            max = Math.max(max, Math.abs(x[c]));
+        }
+        return max;
+    }
+
+    @Override
     public void scale(double[] x, double alpha, int n) {
         for (int c = 0; c < n; c++) {
             x[c] *= alpha;

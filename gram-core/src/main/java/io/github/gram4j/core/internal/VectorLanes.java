@@ -116,6 +116,32 @@ final class VectorLanes extends Lanes {
     }
 
     @Override
+    public void axpy(float alpha, float[] x, float[] y, int n) {
+        FloatVector a = FloatVector.broadcast(FW, alpha);
+        int c = 0;
+        for (int end = n - n % FLOAT_LANES; c < end; c += FLOAT_LANES) {
+            FloatVector.fromArray(FW, x, c).fma(a, FloatVector.fromArray(FW, y, c)).intoArray(y, c);
+        }
+        for (; c < n; c++) {
+            y[c] = Math.fma(x[c], alpha, y[c]);
+        }
+    }
+
+    @Override
+    public float maxAbs(float[] x, int n) {
+        FloatVector max = FloatVector.zero(FW);
+        int c = 0;
+        for (int end = n - n % FLOAT_LANES; c < end; c += FLOAT_LANES) {
+            max = max.max(FloatVector.fromArray(FW, x, c).abs());
+        }
+        float total = max.reduceLanes(VectorOperators.MAX);
+        for (; c < n; c++) {
+            total = Math.max(total, Math.abs(x[c]));
+        }
+        return total;
+    }
+
+    @Override
     public void scale(double[] x, double alpha, int n) {
         int c = 0;
         for (int end = bound(n); c < end; c += LANES) {
