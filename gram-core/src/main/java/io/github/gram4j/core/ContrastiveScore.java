@@ -1,5 +1,6 @@
 package io.github.gram4j.core;
 
+import io.github.gram4j.core.fast.RowVisitor;
 import io.github.gram4j.core.fast.ScoreTape;
 import io.github.gram4j.core.fast.TriangleTape;
 import io.github.gram4j.core.fast.VolumeTape;
@@ -60,6 +61,27 @@ public enum ContrastiveScore {
      */
     public ScoreTape record(ModalityBatches batches) {
         return this == GRAM_VOLUME ? VolumeTape.record(batches) : TriangleTape.record(batches, this == TRIANGLE_AREA);
+    }
+
+    /**
+     * As {@link #record(ModalityBatches)}, handing every row of the scores to {@code visitor}: for
+     * the GRAM volume inside the pass that writes them ({@link VolumeTape#record(ModalityBatches,
+     * RowVisitor)}), for TRIANGLE in a pass of its own. Requires the CPU backend.
+     *
+     * @param batches validated inputs
+     * @param visitor a reduction over the rows of the scores; finished when this returns
+     * @param <S> the visitor's per-chunk state
+     * @return the tape: the scores and what the backward needs
+     * @throws IllegalArgumentException for a TRIANGLE score unless there are exactly 3 modalities
+     * @throws IllegalStateException off the CPU backend
+     */
+    public <S> ScoreTape record(ModalityBatches batches, RowVisitor<S> visitor) {
+        if (this == GRAM_VOLUME) {
+            return VolumeTape.record(batches, visitor);
+        }
+        ScoreTape tape = record(batches);
+        RowVisitor.visitAll(tape.scores(), visitor);
+        return tape;
     }
 
     /**

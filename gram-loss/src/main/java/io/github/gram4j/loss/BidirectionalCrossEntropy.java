@@ -2,7 +2,9 @@ package io.github.gram4j.loss;
 
 import java.util.List;
 
+import io.github.gram4j.core.ModalityBatches;
 import io.github.gram4j.core.fast.GradientRows;
+import io.github.gram4j.core.fast.RowVisitor;
 import io.github.gram4j.core.internal.HostArray;
 import io.github.gram4j.core.internal.HostRows;
 import io.github.gram4j.core.internal.Lanes;
@@ -177,81 +179,139 @@ final class BidirectionalCrossEntropy {
 
         /** The forward statistics of {@code scores} ({@code B × B}), or null if the logits' range is too wide. */
         static SharedExponential of(INDArray scores, double sign, double tau, double epsilon) {
-            int n = (int) scores.size(0);
-            DataType type = scores.dataType();
-            double scale = sign / tau;
-            HostArray in = HostArray.ofAny(scores);
-            Lanes lanes = Lanes.get();
-            double[] rowMax = new double[n];
-            double[] rowSumZ = new double[n];
-            double[] rowSumExp = new double[n];
-            double[] diagonal = new double[n];
+            Forward forward = new Forward((int) scores.size(0), scores.dataType(), sign, tau, epsilon);
+            RowVisitor.visitAll(scores, forward);
+            return forward.result();
+        }
 
-            final class Columns {
-                final double[] z = new double[n];
-                final double[] e = new double[n];
-                final double[] max = new double[n];
-                final double[] sumZ = new double[n];
-                final double[] sumExp = new double[n];
+        /**
+         * The forward pass as a {@link RowVisitor}, so that it can ride on the pass that writes
+         * {@code S} ({@link io.github.gram4j.core.ContrastiveScore#record(ModalityBatches, RowVisitor)}).
+         */
+        static final class Forward implements RowVisitor<Forward.Columns> {
+            private final int n;
+            private final DataType type;
+            private final double scale;
+            private final double tau;
+            private final double epsilon;
+            private final double[] rowMax;
+            private final double[] rowSumZ;
+            private final double[] rowSumExp;
+            private final double[] diagonal;
+            private final Lanes lanes = Lanes.get();
+            private boolean finished;
+            private SharedExponential result;
+
+            /**
+             * @param n {@code B}: the scores are {@code B × B}
+             * @param type the scores' dtype
+             * @param sign {@code −1} (volumes) or {@code +1} (similarities)
+             */
+            Forward(int n, DataType type, double sign, double tau, double epsilon) {
+                this.n = n;
+                this.type = type;
+                this.scale = sign / tau;
+                this.tau = tau;
+                this.epsilon = epsilon;
+                this.rowMax = new double[n];
+                this.rowSumZ = new double[n];
+                this.rowSumExp = new double[n];
+                this.diagonal = new double[n];
+            }
+
+            /** One chunk's column statistics. */
+            static final class Columns {
+                final double[] e;
+                final double[] max;
+                final double[] sumZ;
+                final double[] sumExp;
                 final double[] stats = new double[2];
                 /** The largest row maximum of this chunk so far: {@link #sumExp} is relative to it. */
                 double top = Double.NEGATIVE_INFINITY;
 
-                Columns() {
+                Columns(int n) {
+                    e = new double[n];
+                    max = new double[n];
+                    sumZ = new double[n];
+                    sumExp = new double[n];
                     java.util.Arrays.fill(max, Double.NEGATIVE_INFINITY);
                 }
             }
-            List<Columns> partials = HostRows.forEachCollecting(n, Columns::new, (i, t) -> {
-                in.read((long) i * n, t.z, n);
-                lanes.logits(t.z, scale, t.max, t.sumZ, n, t.stats);
+
+            @Override
+            public Columns newChunk() {
+                return new Columns(n);
+            }
+
+            @Override
+            public void visit(int i, double[] z, Columns t) {
+                lanes.logits(z, scale, t.max, t.sumZ, n, t.stats);
                 double shift = t.stats[0];
                 rowMax[i] = shift;
                 rowSumZ[i] = t.stats[1];
-                diagonal[i] = t.z[i];
-                rowSumExp[i] = lanes.expShifted(t.z, shift, t.e, n);
+                diagonal[i] = z[i];
+                rowSumExp[i] = lanes.expShifted(z, shift, t.e, n);
                 if (shift > t.top) {
                     lanes.scale(t.sumExp, Math.exp(t.top - shift), n);
                     t.top = shift;
                 }
                 lanes.axpy(Math.exp(shift - t.top), t.e, t.sumExp, n);
-            });
-            double top = Double.NEGATIVE_INFINITY;
-            for (Columns t : partials) {
-                top = Math.max(top, t.top);
             }
-            double[] columnMax = new double[n];
-            double[] columnSumZ = new double[n];
-            double[] columnSumExp = new double[n];
-            java.util.Arrays.fill(columnMax, Double.NEGATIVE_INFINITY);
-            for (Columns t : partials) {
-                for (int j = 0; j < n; j++) {
-                    columnMax[j] = Math.max(columnMax[j], t.max[j]);
-                    columnSumZ[j] += t.sumZ[j];
+
+            @Override
+            public void finish(List<Columns> partials) {
+                finished = true;
+                double top = Double.NEGATIVE_INFINITY;
+                for (Columns t : partials) {
+                    top = Math.max(top, t.top);
                 }
-                lanes.axpy(Math.exp(t.top - top), t.sumExp, columnSumExp, n);
-            }
-            double range = type == DataType.DOUBLE ? SHARED_RANGE_DOUBLE : SHARED_RANGE_FLOAT;
-            for (double m : columnMax) {
-                if (!(m - top >= -range)) {
-                    return null;
+                double[] columnMax = new double[n];
+                double[] columnSumZ = new double[n];
+                double[] columnSumExp = new double[n];
+                java.util.Arrays.fill(columnMax, Double.NEGATIVE_INFINITY);
+                for (Columns t : partials) {
+                    for (int j = 0; j < n; j++) {
+                        columnMax[j] = Math.max(columnMax[j], t.max[j]);
+                        columnSumZ[j] += t.sumZ[j];
+                    }
+                    lanes.axpy(Math.exp(t.top - top), t.sumExp, columnSumExp, n);
                 }
+                double range = type == DataType.DOUBLE ? SHARED_RANGE_DOUBLE : SHARED_RANGE_FLOAT;
+                for (double m : columnMax) {
+                    if (!(m - top >= -range)) {
+                        return;
+                    }
+                }
+                double half = 0.5 / n;
+                double uniform = epsilon / n;
+                double[] rowFactor = new double[n];
+                double[] columnFactor = new double[n];
+                double[] rowLoss1 = new double[n];
+                double[] rowLoss2 = new double[n];
+                double total = 0;
+                for (int i = 0; i < n; i++) {
+                    rowFactor[i] = half / rowSumExp[i];
+                    columnFactor[i] = half / columnSumExp[i];
+                    rowLoss1[i] = Math.log(rowSumExp[i]) + rowMax[i] - (1 - epsilon) * diagonal[i] - uniform * rowSumZ[i];
+                    rowLoss2[i] = Math.log(columnSumExp[i]) + top - (1 - epsilon) * diagonal[i] - uniform * columnSumZ[i];
+                    total += rowLoss1[i] + rowLoss2[i];
+                }
+                result = new SharedExponential(n, type, scale, tau, epsilon, top, rowMax, rowFactor, columnFactor,
+                        rowLoss1, rowLoss2, 0.5 * total / n);
             }
-            double half = 0.5 / n;
-            double uniform = epsilon / n;
-            double[] rowFactor = new double[n];
-            double[] columnFactor = new double[n];
-            double[] rowLoss1 = new double[n];
-            double[] rowLoss2 = new double[n];
-            double total = 0;
-            for (int i = 0; i < n; i++) {
-                rowFactor[i] = half / rowSumExp[i];
-                columnFactor[i] = half / columnSumExp[i];
-                rowLoss1[i] = Math.log(rowSumExp[i]) + rowMax[i] - (1 - epsilon) * diagonal[i] - uniform * rowSumZ[i];
-                rowLoss2[i] = Math.log(columnSumExp[i]) + top - (1 - epsilon) * diagonal[i] - uniform * columnSumZ[i];
-                total += rowLoss1[i] + rowLoss2[i];
+
+            /**
+             * {@return the statistics, or null if the logits' range is too wide for the shared
+             * exponential}
+             *
+             * @throws IllegalStateException before {@link #finish}
+             */
+            SharedExponential result() {
+                if (!finished) {
+                    throw new IllegalStateException("the forward pass has not visited every row");
+                }
+                return result;
             }
-            return new SharedExponential(n, type, scale, tau, epsilon, top, rowMax, rowFactor, columnFactor, rowLoss1,
-                    rowLoss2, 0.5 * total / n);
         }
 
         /**

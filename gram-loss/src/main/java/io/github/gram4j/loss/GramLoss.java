@@ -150,12 +150,15 @@ public final class GramLoss {
         try (MemoryWorkspace ignored = Workspaces.open(WORKSPACE)) {
             requirePairedRows(batches);
             requireTemperature(temperature, batches);
-            ScoreTape tape = score.record(batches);
+            // on the CPU backend the cross-entropy's forward pass rides on the pass that writes V
+            BidirectionalCrossEntropy.SharedExponential.Forward forward = HostArray.available()
+                    ? new BidirectionalCrossEntropy.SharedExponential.Forward((int) batches.anchorRows(),
+                            batches.dataType(), -1, temperature.tau(), labelSmoothing) : null;
+            ScoreTape tape = forward == null ? score.record(batches) : score.record(batches, forward);
             INDArray v = tape.scores();
             LogitRange.requireLogits("V", temperature.tau(), batches.dataType(), log2Bound(batches),
                     LogitRange.largestOf(v));
-            BidirectionalCrossEntropy.SharedExponential shared = HostArray.available()
-                    ? BidirectionalCrossEntropy.SharedExponential.of(v, -1, temperature.tau(), labelSmoothing) : null;
+            BidirectionalCrossEntropy.SharedExponential shared = forward == null ? null : forward.result();
             double loss;
             INDArray rowLosses1;
             INDArray rowLosses2;

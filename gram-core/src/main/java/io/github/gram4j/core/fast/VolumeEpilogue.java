@@ -29,11 +29,12 @@ enum VolumeEpilogue {
 
     HOST {
         @Override
-        void apply(INDArray squaredNorms, Outputs w, INDArray rhoProduct, INDArray out, INDArray distances) {
+        void apply(INDArray squaredNorms, Outputs w, INDArray rhoProduct, INDArray out, INDArray distances,
+                RowVisitor<Object> visitor) {
             int rows = (int) out.size(0);
             int cols = (int) out.size(1);
             if (out.dataType() == DataType.FLOAT && distances == null) {
-                applyInFloat(squaredNorms, w, rhoProduct, out, rows, cols);
+                applyInFloat(squaredNorms, w, rhoProduct, out, rows, cols, visitor);
                 return;
             }
             HostArray sOut = distances == null ? null : HostArray.of(distances);
@@ -46,7 +47,9 @@ enum VolumeEpilogue {
             long stride = w.rowStride();
             Lanes lanes = Lanes.get();
             boolean single = out.dataType() != DataType.DOUBLE;
-            HostRows.forEach(rows, () -> new double[2][cols], (i, scratch) -> {
+            List<Object[]> chunks = HostRows.forEachCollecting(rows, () -> new Object[] {new double[2][cols],
+                    visitor == null ? null : visitor.newChunk()}, (i, chunk) -> {
+                double[][] scratch = (double[][]) chunk[0];
                 double[] s = scratch[0];
                 double[] x = scratch[1];
                 java.util.Arrays.fill(s, aa[i]);
@@ -59,13 +62,21 @@ enum VolumeEpilogue {
                 }
                 lanes.volumes(s, p, x, cols, single);
                 v.write((long) i * cols, x, cols);
+                if (visitor != null) {
+                    visitor.visit(i, x, chunk[1]);
+                }
             });
+            finish(visitor, chunks);
         }
     },
 
     ND4J {
         @Override
-        void apply(INDArray squaredNorms, Outputs outputs, INDArray rhoProduct, INDArray out, INDArray distances) {
+        void apply(INDArray squaredNorms, Outputs outputs, INDArray rhoProduct, INDArray out, INDArray distances,
+                RowVisitor<Object> visitor) {
+            if (visitor != null) {
+                throw new IllegalStateException("row visitors need host memory");
+            }
             List<INDArray> w = outputs.matrices();
             for (int m = 0; m < w.size(); m++) {
                 INDArray wm = w.get(m);
@@ -90,7 +101,7 @@ enum VolumeEpilogue {
 
     /** FLOAT without {@code s}: float rows and float lanes, no conversion to double. */
     private static void applyInFloat(INDArray squaredNorms, Outputs w, INDArray rhoProduct, INDArray out, int rows,
-            int cols) {
+            int cols, RowVisitor<Object> visitor) {
         int kk = w.count();
         float[] aa = new float[rows];
         HostArray.of(squaredNorms).readFloats(0, aa, rows);
@@ -101,7 +112,9 @@ enum VolumeEpilogue {
         long stride = w.rowStride();
         boolean contiguous = w.stacked != null;
         Lanes lanes = Lanes.get();
-        HostRows.forEach(rows, () -> new float[2][kk * cols], (i, t) -> {
+        List<Object[]> chunks = HostRows.forEachCollecting(rows, () -> new Object[] {new float[2][kk * cols],
+                visitor == null ? null : visitor.newChunk(), visitor == null ? null : new double[cols]}, (i, chunk) -> {
+            float[][] t = (float[][]) chunk[0];
             if (contiguous) {
                 ws[0].readFloats(i * stride, t[0], kk * cols);
             } else {
@@ -113,7 +126,20 @@ enum VolumeEpilogue {
             }
             lanes.volumes(t[0], kk, cols, aa[i], p, t[1]);
             v.writeFloats((long) i * cols, t[1], cols);
+            if (visitor != null) {
+                double[] scores = (double[]) chunk[2];
+                lanes.widen(t[1], 0, scores, 0, cols);
+                visitor.visit(i, scores, chunk[1]);
+            }
         });
+        finish(visitor, chunks);
+    }
+
+    /** Hands the visitor its chunk states (index 1 of each chunk's scratch), in chunk order. */
+    private static void finish(RowVisitor<Object> visitor, List<Object[]> chunks) {
+        if (visitor != null) {
+            visitor.finish(chunks.stream().map(c -> c[1]).toList());
+        }
     }
 
     /** The implementation for the active backend. */
@@ -133,7 +159,7 @@ enum VolumeEpilogue {
      *     c-contiguous; may not be one of {@code w})
      */
     void apply(INDArray squaredNorms, List<INDArray> w, INDArray rhoProduct, INDArray out, INDArray distances) {
-        apply(squaredNorms, Outputs.separate(w), rhoProduct, out, distances);
+        apply(squaredNorms, Outputs.separate(w), rhoProduct, out, distances, null);
     }
 
     /**
@@ -144,10 +170,20 @@ enum VolumeEpilogue {
      */
     void applyStacked(INDArray squaredNorms, INDArray w, int kk, INDArray rhoProduct, INDArray out,
             INDArray distances) {
-        apply(squaredNorms, Outputs.stacked(w, kk), rhoProduct, out, distances);
+        apply(squaredNorms, Outputs.stacked(w, kk), rhoProduct, out, distances, null);
     }
 
-    abstract void apply(INDArray squaredNorms, Outputs w, INDArray rhoProduct, INDArray out, INDArray distances);
+    /**
+     * As {@link #applyStacked}, handing every row of {@code V} to {@code visitor} as it is
+     * written ({@link #HOST} only; rows numbered from 0, {@link RowVisitor#finish} called).
+     */
+    void applyStackedVisiting(INDArray squaredNorms, INDArray w, int kk, INDArray rhoProduct, INDArray out,
+            RowVisitor<Object> visitor) {
+        apply(squaredNorms, Outputs.stacked(w, kk), rhoProduct, out, null, visitor);
+    }
+
+    abstract void apply(INDArray squaredNorms, Outputs w, INDArray rhoProduct, INDArray out, INDArray distances,
+            RowVisitor<Object> visitor);
 
     /**
      * The {@code K} GEMM outputs of a block: separate matrices, or column blocks of one stacked

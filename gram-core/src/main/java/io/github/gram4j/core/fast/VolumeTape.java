@@ -115,7 +115,29 @@ public final class VolumeTape implements ScoreTape {
      *     ({@link ModalityBatches#requireRepresentableVolumes()}), before any work
      */
     public static VolumeTape record(ModalityBatches batches) {
-        return record(batches, HostArray.available(), TAPE_ELEMENTS);
+        return record(batches, HostArray.available(), TAPE_ELEMENTS, null);
+    }
+
+    /**
+     * As {@link #record(ModalityBatches)}, handing every row of {@code V} to {@code visitor}: on
+     * the CPU backend inside the epilogue that writes it (a blockwise tape, see Memory, visits in
+     * a pass of its own). Requires the CPU backend.
+     *
+     * @param batches validated inputs
+     * @param visitor a reduction over the rows of {@code V}; its {@link RowVisitor#finish} has run
+     *     when this returns
+     * @param <S> the visitor's per-chunk state
+     * @return the tape
+     * @throws IllegalArgumentException as {@link #record(ModalityBatches)}
+     * @throws IllegalStateException off the CPU backend
+     */
+    public static <S> VolumeTape record(ModalityBatches batches, RowVisitor<S> visitor) {
+        if (!HostArray.available()) {
+            throw new IllegalStateException("row visitors need host memory (the ND4J CPU backend)");
+        }
+        @SuppressWarnings("unchecked")
+        RowVisitor<Object> any = (RowVisitor<Object>) visitor;
+        return record(batches, true, TAPE_ELEMENTS, any);
     }
 
     /**
@@ -127,6 +149,11 @@ public final class VolumeTape implements ScoreTape {
      *     BLOCK_ELEMENTS)} elements)
      */
     static VolumeTape record(ModalityBatches batches, boolean onHost, long tapeElements) {
+        return record(batches, onHost, tapeElements, null);
+    }
+
+    private static VolumeTape record(ModalityBatches batches, boolean onHost, long tapeElements,
+            RowVisitor<Object> visitor) {
         batches.requireRepresentableVolumes();
         CandidateBasis basis = CandidateBasis.of(batches.candidates(), onHost);
         INDArray anchor = batches.anchor();
@@ -140,6 +167,9 @@ public final class VolumeTape implements ScoreTape {
             FastVolume.volumesInto(anchor, batches.anchorSquaredNorms(), basis, volumes, VolumeEpilogue.HOST,
                     blockElements);
             int rows = (int) Math.max(1, Math.min(b1, blockElements / ((2L * kk + 3) * b2)));
+            if (visitor != null) {
+                RowVisitor.visitAll(volumes, visitor);
+            }
             return new VolumeTape(batches, basis, null, null, volumes, true, rows);
         }
         // the K GEMMs as one, against the stacked bases
@@ -149,7 +179,8 @@ public final class VolumeTape implements ScoreTape {
         INDArray s = null;
         if (onHost) {
             // the host backward recomputes s from the row of w it reads anyway: not stored
-            VolumeEpilogue.HOST.applyStacked(batches.anchorSquaredNorms(), w, kk, basis.rhoProduct(), volumes, null);
+            VolumeEpilogue.HOST.applyStackedVisiting(batches.anchorSquaredNorms(), w, kk, basis.rhoProduct(), volumes,
+                    visitor);
         } else {
             s = Nd4j.createUninitialized(type, new long[] {b1, b2}, 'c');
             List<INDArray> wm = columnBlocks(w, kk);
