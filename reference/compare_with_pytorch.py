@@ -49,7 +49,7 @@ OpenBLAS picks its kernels from the CPU model; on a VM that reports an unknown m
 "Intel(R) Xeon(R) Processor") Debian's OpenBLAS 0.3.21 falls back to its SSE3 "Prescott"
 kernels, ~4x slower than its AVX-512 ones here: set OPENBLAS_CORETYPE (SkylakeX for AVX-512,
 Haswell for AVX2) for the run; the script does not pass OPENBLAS_CORETYPE or OPENBLAS_L2_SIZE on
-to bin/gram, whose own OpenBLAS 0.3.31 detects the CPU itself. The header prints the core
+to bin/gram (nor LD_LIBRARY_PATH), whose own OpenBLAS 0.3.31 detects the CPU itself. The header prints the core
 OpenBLAS chose and warns on such a fallback. The script sets OMP_WAIT_POLICY=PASSIVE and
 OPENBLAS_THREAD_TIMEOUT=4 unless they are set, the defaults bin/gram uses: without them torch's
 spinning OpenMP threads and OpenBLAS' spinning threads fight over the cores (on 2 cores,
@@ -241,9 +241,10 @@ def gram4j_times(batch, dim, k, repeats):
     cmd = [str(REPO / "bin" / "gram"), "bench", "--op", "all", "--batch", str(batch), "--dim", str(dim),
            "--k", str(k), "--repeats", str(max(4 * repeats, 20)), "--json"]
     # gram4j's own OpenBLAS (0.3.31, bundled with the build) picks its kernels itself: the
-    # OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE set for torch's system OpenBLAS are not passed on
+    # OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE / LD_LIBRARY_PATH set for torch's system OpenBLAS are
+    # not passed on (an LD_LIBRARY_PATH with another libopenblas would replace gram4j's)
     env = {key: value for key, value in os.environ.items()
-           if key not in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")}
+           if key not in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "LD_LIBRARY_PATH")}
     out = subprocess.run(cmd, check=True, capture_output=True, text=True, env=env).stdout
     rows = {r["op"]: r for r in (json.loads(line) for line in out.splitlines() if line.strip())}
     return {"volume": rows["volume"], "loss+backward": rows["loss-backward"]}
