@@ -508,11 +508,15 @@ public final class VolumeTape implements ScoreTape {
 
         Lanes lanes = Lanes.get();
         boolean single = type != DataType.DOUBLE;
+        // FLOAT: w and c⊙w stay float rows in float lanes, s as the forward's float epilogue computed it
+        boolean floats = type == DataType.FLOAT;
 
         final class Scratch {
             /** The row's {@code w_0 … w_{K−1}}, one after another; then {@code c⊙w} likewise. */
-            final double[] w = new double[stride];
-            final double[] cw = new double[stride];
+            final double[] w = floats ? null : new double[stride];
+            final double[] cw = floats ? null : new double[stride];
+            final float[] wf = floats ? new float[stride] : null;
+            final float[] cwf = floats ? new float[stride] : null;
             final double[] c = new double[cols];
             final double[] v = new double[cols];
             final double[] s = new double[cols];
@@ -528,14 +532,31 @@ public final class VolumeTape implements ScoreTape {
             } else {
                 rowsOfG.fill(rowOffset + i, t.v, t.c);
             }
-            wHost.read((long) i * stride, t.w, stride);
             // s = |a_i|² − Σ_m w_m², as the forward epilogue computed it
-            java.util.Arrays.fill(t.s, squaredNorms[rowOffset + i]);
-            for (int m = 0; m < kk; m++) {
-                lanes.subtractSquares(t.w, m * cols, t.s, cols);
+            if (floats) {
+                wHost.readFloats((long) i * stride, t.wf, stride);
+                lanes.distances(t.wf, kk, cols, (float) squaredNorms[rowOffset + i], t.s);
+            } else {
+                wHost.read((long) i * stride, t.w, stride);
+                java.util.Arrays.fill(t.s, squaredNorms[rowOffset + i]);
+                for (int m = 0; m < kk; m++) {
+                    lanes.subtractSquares(t.w, m * cols, t.s, cols);
+                }
             }
             // c = g·V / max(s, floor), over g; Σ_i g·V accumulates per column
             rowSums[i] = lanes.pairWeights(t.c, t.v, t.s, sFloor[rowOffset + i], t.gvSum, cols, single);
+            if (floats) {
+                for (int m = 0; m < kk; m++) {
+                    lanes.scale(t.c, t.wf, m * cols, t.cwf, m * cols, cols);
+                }
+                cwHost.writeFloats((long) i * stride, t.cwf, stride);
+                for (int p = 0; candidates && p < kk; p++) {
+                    for (int q = p; q < kk; q++) {
+                        lanes.accumulateProduct(t.cwf, p * cols, t.wf, q * cols, t.cww[p][q], cols);
+                    }
+                }
+                return;
+            }
             for (int m = 0; m < kk; m++) {
                 lanes.multiply(t.w, m * cols, t.c, t.cw, m * cols, cols);
             }

@@ -148,4 +148,17 @@ public abstract class Lanes {
 
     /** {@code acc[c] += a[aFrom + c]·b[bFrom + c]}. */
     public abstract void accumulateProduct(double[] a, int aFrom, double[] b, int bFrom, double[] acc, int n);
+
+    /**
+     * The squared distances of a row from FLOAT GEMM outputs, in float lanes as
+     * {@link #volumes(float[], int, int, float, float[], float[])} computes them:
+     * {@code s[c] = aa − Σ_m w[m·cols + c]²} (float fused multiply-adds), widened to double.
+     */
+    public abstract void distances(float[] w, int kk, int cols, float aa, double[] s);
+
+    /** {@code out[outFrom + c] = (float) f[c] · w[wFrom + c]}, a float product, for {@code c < n}. */
+    public abstract void scale(double[] f, float[] w, int wFrom, float[] out, int outFrom, int n);
+
+    /** {@code acc[c] += a[aFrom + c]·b[bFrom + c]} in double, for {@code c < n}. */
+    public abstract void accumulateProduct(float[] a, int aFrom, float[] b, int bFrom, double[] acc, int n);
 }

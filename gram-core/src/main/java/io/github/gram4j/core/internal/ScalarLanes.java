@@ -173,4 +173,30 @@ final class ScalarLanes extends Lanes {
             acc[c] += a[aFrom + c] * b[bFrom + c];
         }
     }
+
+    @Override
+    public void distances(float[] w, int kk, int cols, float aa, double[] s) {
+        for (int c = 0; c < cols; c++) {
+            float d = aa;
+            for (int m = 0; m < kk; m++) {
+                float x = w[m * cols + c];
+                d = Math.fma(-x, x, d);
+            }
+            s[c] = d;
+        }
+    }
+
+    @Override
+    public void scale(double[] f, float[] w, int wFrom, float[] out, int outFrom, int n) {
+        for (int c = 0; c < n; c++) {
+            out[outFrom + c] = (float) f[c] * w[wFrom + c];
+        }
+    }
+
+    @Override
+    public void accumulateProduct(float[] a, int aFrom, float[] b, int bFrom, double[] acc, int n) {
+        for (int c = 0; c < n; c++) {
+            acc[c] += (double) a[aFrom + c] * b[bFrom + c];
+        }
+    }
 }

@@ -329,4 +329,48 @@ final class VectorLanes extends Lanes {
             acc[c] = Math.fma(a[aFrom + c], b[bFrom + c], acc[c]);
         }
     }
+
+    @Override
+    public void distances(float[] w, int kk, int cols, float aa, double[] s) {
+        int c = 0;
+        for (int end = bound(cols); c < end; c += LANES) {
+            FloatVector d = FloatVector.broadcast(F, aa);
+            for (int m = 0; m < kk; m++) {
+                FloatVector x = FloatVector.fromArray(F, w, m * cols + c);
+                d = x.neg().fma(x, d);
+            }
+            widen(d).intoArray(s, c);
+        }
+        for (; c < cols; c++) {
+            float d = aa;
+            for (int m = 0; m < kk; m++) {
+                float x = w[m * cols + c];
+                d = Math.fma(-x, x, d);
+            }
+            s[c] = d;
+        }
+    }
+
+    @Override
+    public void scale(double[] f, float[] w, int wFrom, float[] out, int outFrom, int n) {
+        int c = 0;
+        for (int end = bound(n); c < end; c += LANES) {
+            narrow(DoubleVector.fromArray(D, f, c)).mul(FloatVector.fromArray(F, w, wFrom + c)).intoArray(out, outFrom + c);
+        }
+        for (; c < n; c++) {
+            out[outFrom + c] = (float) f[c] * w[wFrom + c];
+        }
+    }
+
+    @Override
+    public void accumulateProduct(float[] a, int aFrom, float[] b, int bFrom, double[] acc, int n) {
+        int c = 0;
+        for (int end = bound(n); c < end; c += LANES) {
+            widen(FloatVector.fromArray(F, a, aFrom + c)).fma(widen(FloatVector.fromArray(F, b, bFrom + c)),
+                    DoubleVector.fromArray(D, acc, c)).intoArray(acc, c);
+        }
+        for (; c < n; c++) {
+            acc[c] = Math.fma((double) a[aFrom + c], (double) b[bFrom + c], acc[c]);
+        }
+    }
 }
