@@ -5,6 +5,7 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
+import java.nio.channels.OverlappingFileLockException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.DirectoryNotEmptyException;
@@ -137,14 +138,30 @@ public final class IndexWriter implements AutoCloseable {
         checkChunkSize(chunkSize, existing.dim(), existing.dataType());
         Path dir = directory.toAbsolutePath().normalize();
         FileChannel ch = FileChannel.open(dir.resolve(LOCK_FILE), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
-        FileLock lock = ch.tryLock();
-        if (lock == null) {
-            ch.close();
-            throw new IllegalStateException(dir.resolve(LOCK_FILE) + ": another append to this index is running");
+        FileLock lock = null;
+        try {
+            try {
+                lock = ch.tryLock();
+            } catch (OverlappingFileLockException e) {
+                lock = null;     // held by another writer of this JVM
+            }
+            if (lock == null) {
+                throw new IllegalStateException(dir.resolve(LOCK_FILE) + ": another append to this index is running");
+            }
+            // Re-read under the lock: a concurrent append may have committed in between.
+            IndexManifest manifest = GramIndex.open(directory).manifest();
+            return new IndexWriter(dir, dir, false, manifest, chunkSize, ch, lock);
+        } catch (IOException | RuntimeException | Error e) {
+            // nothing may keep the lock (or its channel) when no writer is returned
+            try {
+                if (lock != null) {
+                    lock.release();
+                }
+            } finally {
+                ch.close();
+            }
+            throw e;
         }
-        // Re-read under the lock: a concurrent append may have committed in between.
-        IndexManifest manifest = GramIndex.open(directory).manifest();
-        return new IndexWriter(dir, dir, false, manifest, chunkSize, ch, lock);
     }
 
     /**
@@ -365,8 +382,11 @@ public final class IndexWriter implements AutoCloseable {
             }
         } finally {
             if (lock != null) {
-                lock.release();
-                lockChannel.close();
+                try {
+                    lock.release();
+                } finally {
+                    lockChannel.close();
+                }
             }
         }
     }

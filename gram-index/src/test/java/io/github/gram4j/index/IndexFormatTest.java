@@ -176,4 +176,26 @@ class IndexFormatTest {
         assertThrows(IllegalArgumentException.class,
                 () -> IndexWriter.create(index.directory(), DataType.FLOAT, 8, 2, 16));
     }
+
+    @Test
+    void aSecondAppendInTheSameJvmIsRefusedClearlyAndAppendsWorkAgainAfterwards() throws Exception {
+        GramIndex index = small("lock");
+        try (IndexWriter first = IndexWriter.append(index.directory(), 16)) {
+            IllegalStateException e = assertThrows(IllegalStateException.class,
+                    () -> IndexWriter.append(index.directory(), 16));
+            assertTrue(e.getMessage().contains("another append"), e.getMessage());
+        }
+        // a failed append (here: an unreadable manifest) leaves the index appendable
+        Path manifest = index.directory().resolve(IndexManifest.FILE_NAME);
+        byte[] good = Files.readAllBytes(manifest);
+        Files.writeString(manifest, "{ not json");
+        assertThrows(Exception.class, () -> IndexWriter.append(index.directory(), 16));
+        Files.write(manifest, good);
+        try (IndexWriter again = IndexWriter.append(index.directory(), 16)) {
+            again.add(List.of(Nd4j.rand(DataType.DOUBLE, 3, 8), Nd4j.rand(DataType.DOUBLE, 3, 8)),
+                    List.of("x", "y", "z"));
+            again.commit();
+        }
+        assertEquals(51, GramIndex.open(index.directory()).size());
+    }
 }
