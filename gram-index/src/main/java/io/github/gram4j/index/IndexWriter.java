@@ -36,7 +36,9 @@ import org.nd4j.linalg.indexing.NDArrayIndex;
  * renamed to its name on commit; an append writes new chunk files only (existing chunk files are
  * never rewritten) and then replaces the manifest atomically (temporary file + rename). Closing
  * without committing deletes what was written. One append at a time: an append holds an OS lock on
- * {@code DIR/append.lock}.
+ * {@code DIR/append.lock}. A new build holds an OS lock on its hidden directory's sibling
+ * {@code .lock} file; a build that dies without closing (killed, power loss) leaves both behind,
+ * and the next {@link #create} of the same index removes them.
  *
  * <pre>{@code
  * try (IndexWriter w = IndexWriter.create(dir, DataType.FLOAT, 512, 2, 65536)) {
@@ -52,6 +54,9 @@ public final class IndexWriter implements AutoCloseable {
     /** The largest mapped range of one chunk's basis: {@code chunkSize · d · width} must stay below it. */
     static final long MAX_BASIS_BYTES = 1L << 30;
     private static final String LOCK_FILE = "append.lock";
+
+    /** The suffix of a fresh build's lock file, a sibling of its hidden work directory. */
+    private static final String LOCK_SUFFIX = ".lock";
 
     private final Path target;
     private final Path workDir;
@@ -115,9 +120,24 @@ public final class IndexWriter implements AutoCloseable {
         if (parent == null || !Files.isDirectory(parent)) {
             throw new IllegalArgumentException(directory + ": the parent directory does not exist");
         }
-        Path work = Files.createTempDirectory(parent, "." + dir.getFileName() + ".tmp-");
-        IndexManifest empty = new IndexManifest(IndexManifest.FORMAT_VERSION, dataType, dim, modalities, 0, List.of());
-        return new IndexWriter(dir, work, true, empty, chunkSize, null, null);
+        String prefix = "." + dir.getFileName() + ".tmp-";
+        removeAbandonedBuilds(parent, prefix);
+        // the build's lock first, then its directory (named after the lock): a directory whose lock
+        // can be taken belongs to a build that died, and no live build is ever without its lock
+        Path lockFile = Files.createTempFile(parent, prefix, LOCK_SUFFIX);
+        FileChannel ch = FileChannel.open(lockFile, StandardOpenOption.WRITE);
+        try {
+            FileLock lock = ch.lock();
+            Path work = workDirectory(lockFile);
+            Files.createDirectory(work);
+            IndexManifest empty = new IndexManifest(IndexManifest.FORMAT_VERSION, dataType, dim, modalities, 0,
+                    List.of());
+            return new IndexWriter(dir, work, true, empty, chunkSize, ch, lock);
+        } catch (IOException | RuntimeException | Error e) {
+            ch.close();
+            Files.deleteIfExists(lockFile);
+            throw e;
+        }
     }
 
     /**
@@ -349,6 +369,54 @@ public final class IndexWriter implements AutoCloseable {
         return manifest;
     }
 
+    /** The work directory that belongs to a build's lock file: the same name without the suffix. */
+    private static Path workDirectory(Path lockFile) {
+        String name = lockFile.getFileName().toString();
+        return lockFile.resolveSibling(name.substring(0, name.length() - LOCK_SUFFIX.length()));
+    }
+
+    /**
+     * Deletes the hidden work directories (and lock files) of earlier builds of the same index that
+     * died before committing (killed, out of memory, power loss): those whose lock nobody holds, or
+     * that have no lock file. A build in progress, in this process or another, holds its lock and
+     * is left alone.
+     */
+    private static void removeAbandonedBuilds(Path parent, String prefix) throws IOException {
+        List<Path> candidates;
+        try (Stream<Path> s = Files.list(parent)) {
+            candidates = s.filter(p -> p.getFileName().toString().startsWith(prefix)).toList();
+        }
+        for (Path p : candidates) {
+            if (p.getFileName().toString().endsWith(LOCK_SUFFIX)) {
+                if (!Files.exists(workDirectory(p)) && abandoned(p)) {
+                    Files.deleteIfExists(p);
+                }
+                continue;
+            }
+            Path lockFile = p.resolveSibling(p.getFileName() + LOCK_SUFFIX);
+            if (!Files.exists(lockFile) || abandoned(lockFile)) {
+                deleteTree(p);
+                Files.deleteIfExists(lockFile);
+            }
+        }
+    }
+
+    /** Whether nobody holds the lock on {@code lockFile} (taken and released again to find out). */
+    private static boolean abandoned(Path lockFile) {
+        try (FileChannel ch = FileChannel.open(lockFile, StandardOpenOption.WRITE)) {
+            FileLock lock = ch.tryLock();
+            if (lock == null) {
+                return false;
+            }
+            lock.release();
+            return true;
+        } catch (OverlappingFileLockException e) {
+            return false;     // a build of this process holds it
+        } catch (IOException e) {
+            return false;     // cannot tell: leave it
+        }
+    }
+
     private static void moveAtomically(Path from, Path to) throws IOException {
         try {
             Files.move(from, to, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
@@ -363,7 +431,7 @@ public final class IndexWriter implements AutoCloseable {
         }
     }
 
-    /** Deletes everything written if not committed, and releases the append lock. */
+    /** Deletes everything written if not committed, and releases the append (or build) lock. */
     @Override
     public void close() throws IOException {
         if (closed) {
@@ -386,6 +454,9 @@ public final class IndexWriter implements AutoCloseable {
                     lock.release();
                 } finally {
                     lockChannel.close();
+                    if (fresh) {
+                        Files.deleteIfExists(workDir.resolveSibling(workDir.getFileName() + LOCK_SUFFIX));
+                    }
                 }
             }
         }

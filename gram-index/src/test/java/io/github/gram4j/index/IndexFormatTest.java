@@ -198,4 +198,39 @@ class IndexFormatTest {
         }
         assertEquals(51, GramIndex.open(index.directory()).size());
     }
+
+    @Test
+    void aNewBuildRemovesTheLeftoversOfBuildsThatDiedButNotThoseInProgress() throws Exception {
+        Path dir = tmp.resolve("idx");
+        // a build killed mid-way (no process holds its lock) and one from before locks existed
+        Path dead = Files.createDirectory(tmp.resolve(".idx.tmp-111"));
+        Files.writeString(dead.resolve("chunk-000000.ids.txt"), "a\n");
+        Files.createFile(tmp.resolve(".idx.tmp-111.lock"));
+        Path old = Files.createDirectory(tmp.resolve(".idx.tmp-222"));
+        // a build in progress: its lock is held (here by this process)
+        Path live = Files.createDirectory(tmp.resolve(".idx.tmp-333"));
+        Path liveLock = Files.createFile(tmp.resolve(".idx.tmp-333.lock"));
+        // another index's temp directory is none of this build's business
+        Path other = Files.createDirectory(tmp.resolve(".other.tmp-444"));
+        try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(liveLock,
+                java.nio.file.StandardOpenOption.WRITE);
+                java.nio.channels.FileLock held = ch.lock()) {
+            try (IndexWriter w = IndexWriter.create(dir, DataType.DOUBLE, 8, 2, 16)) {
+                assertFalse(Files.exists(dead));
+                assertFalse(Files.exists(tmp.resolve(".idx.tmp-111.lock")));
+                assertFalse(Files.exists(old));
+                assertTrue(Files.exists(live) && Files.exists(liveLock), "a held build is left alone");
+                assertTrue(Files.exists(other));
+                w.add(List.of(Nd4j.rand(DataType.DOUBLE, 4, 8), Nd4j.rand(DataType.DOUBLE, 4, 8)),
+                        List.of("a", "b", "c", "d"));
+                w.commit();
+            }
+        }
+        assertEquals(4, GramIndex.open(dir).size());
+        try (Stream<Path> s = Files.list(tmp)) {
+            // the committed build left neither its work directory nor its lock file
+            assertEquals(List.of(".idx.tmp-333", ".idx.tmp-333.lock", ".other.tmp-444", "idx"),
+                    s.map(p -> p.getFileName().toString()).sorted().toList());
+        }
+    }
 }
