@@ -156,36 +156,42 @@ public final class ModalityBatches {
         DataType compute = computeTypeFor(given);
         int k = candidates.size() + 1;
         List<INDArray> owned = new ArrayList<>();
-        INDArray a = owning(owned, anchor, plainMatrix(owning(owned, anchor, anchor.dataType() == compute ? anchor
-                : anchor.castTo(compute))));
-        INDArray anchorSquares = RowOps.squaredNorms(a);
-        owned.add(anchorSquares);
-        double[] anchorValues = checkedSquaredNorms(anchorName, a, anchorSquares);
-        NormRange anchorRange = new NormRange(0.5 * log2(max(anchorValues)), wellScaled(a, anchorValues, k));
-        List<INDArray> xs = new ArrayList<>(candidates.size());
-        List<INDArray> xSquares = new ArrayList<>(candidates.size());
-        double[] log2Products = new double[(int) b2];
-        boolean candidatesWellScaled = true;
-        for (int m = 0; m < candidates.size(); m++) {
-            INDArray x = candidates.get(m);
-            INDArray passed = x;
-            x = owning(owned, passed, plainMatrix(owning(owned, passed, x.dataType() == compute ? x : x.castTo(compute))));
-            INDArray squares = RowOps.squaredNorms(x);
-            owned.add(squares);
-            double[] values = checkedSquaredNorms(candidateNames.get(m), x, squares);
-            xSquares.add(squares);
-            xs.add(x);
-            for (int j = 0; j < values.length; j++) {
-                log2Products[j] += 0.5 * log2(values[j]);
+        try {
+            INDArray a = owning(owned, anchor, plainMatrix(owning(owned, anchor, anchor.dataType() == compute ? anchor
+                    : anchor.castTo(compute))));
+            INDArray anchorSquares = RowOps.squaredNorms(a);
+            owned.add(anchorSquares);
+            double[] anchorValues = checkedSquaredNorms(anchorName, a, anchorSquares);
+            NormRange anchorRange = new NormRange(0.5 * log2(max(anchorValues)), wellScaled(a, anchorValues, k));
+            List<INDArray> xs = new ArrayList<>(candidates.size());
+            List<INDArray> xSquares = new ArrayList<>(candidates.size());
+            double[] log2Products = new double[(int) b2];
+            boolean candidatesWellScaled = true;
+            for (int m = 0; m < candidates.size(); m++) {
+                INDArray x = candidates.get(m);
+                INDArray passed = x;
+                x = owning(owned, passed, plainMatrix(owning(owned, passed, x.dataType() == compute ? x : x.castTo(compute))));
+                INDArray squares = RowOps.squaredNorms(x);
+                owned.add(squares);
+                double[] values = checkedSquaredNorms(candidateNames.get(m), x, squares);
+                xSquares.add(squares);
+                xs.add(x);
+                for (int j = 0; j < values.length; j++) {
+                    log2Products[j] += 0.5 * log2(values[j]);
+                }
+                candidatesWellScaled &= wellScaled(x, values, k);
             }
-            candidatesWellScaled &= wellScaled(x, values, k);
+            double log2LargestProduct = max(log2Products);
+            // Π ρ is formed in the dtype: beyond its range only the rescaled computation is exact
+            candidatesWellScaled &= log2LargestProduct <= Math.getExponent(largest(compute)) - 2;
+            return new ModalityBatches(a, anchorSquares, Collections.unmodifiableList(xs),
+                    Collections.unmodifiableList(xSquares), compute, anchorName,
+                    anchorRange, new NormRange(log2LargestProduct, candidatesWellScaled), owned);
+        } catch (RuntimeException | Error e) {
+            // validation failed part-way: free the copies and norms made so far now, not at a GC
+            release(owned);
+            throw e;
         }
-        double log2LargestProduct = max(log2Products);
-        // Π ρ is formed in the dtype: beyond its range only the rescaled computation is exact
-        candidatesWellScaled &= log2LargestProduct <= Math.getExponent(largest(compute)) - 2;
-        return new ModalityBatches(a, anchorSquares, Collections.unmodifiableList(xs),
-                Collections.unmodifiableList(xSquares), compute, anchorName,
-                anchorRange, new NormRange(log2LargestProduct, candidatesWellScaled), owned);
     }
 
     /** Records {@code made} as owned when it is not the caller's {@code given} array; returns it. */
@@ -204,7 +210,11 @@ public final class ModalityBatches {
      * afterwards. gram4j's own entry points call this on the instances they create.
      */
     public void release() {
-        for (INDArray x : owned) {
+        release(owned);
+    }
+
+    private static void release(List<INDArray> arrays) {
+        for (INDArray x : arrays) {
             if (x.closeable() && !x.wasClosed()) {
                 x.close();
             }
