@@ -148,8 +148,9 @@ public final class SparkSearch implements Callable<Integer> {
         CommandLine cl = new CommandLine(new SparkSearch());
         cl.setErr(err);
         cl.setExecutionExceptionHandler((ex, cmd, parsed) -> {
-            if (ex instanceof IllegalArgumentException) {
-                err.println("error: " + ex.getMessage().strip().replaceAll("\\s*[\\r\\n]+\\s*", "; "));
+            IllegalArgumentException bad = badInput(ex);
+            if (bad != null) {
+                err.println("error: " + String.valueOf(bad.getMessage()).strip().replaceAll("\\s*[\\r\\n]+\\s*", "; "));
                 err.flush();
                 return 2;
             }
@@ -162,6 +163,20 @@ public final class SparkSearch implements Callable<Integer> {
             return 2;
         });
         return cl.execute(args);
+    }
+
+    /**
+     * The bad-input exception behind {@code t}: itself, or the cause an executor's failure carries
+     * back to the driver (a corrupted chunk found by a task arrives wrapped in Spark's job failure).
+     */
+    static IllegalArgumentException badInput(Throwable t) {
+        Throwable c = t;
+        for (int depth = 0; c != null && depth < 32; depth++, c = c.getCause()) {
+            if (c instanceof IllegalArgumentException e) {
+                return e;
+            }
+        }
+        return null;
     }
 
     /** {@code gram-spark search …} (the first argument {@code search} is optional). */

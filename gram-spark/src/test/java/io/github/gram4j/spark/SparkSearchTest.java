@@ -102,5 +102,20 @@ class SparkSearchTest {
         assertTrue(err2.toString().startsWith("error: ") && err2.toString().contains("d = 17"), err2.toString());
         assertEquals(1, err2.toString().lines().count(), err2.toString());
         assertFalse(Files.exists(dir.resolve("bad.items.npy")));
+
+        // a chunk corrupted on disk is found by a task on an executor: still exit 2, one error
+        // line naming the file, nothing written
+        Path chunk = idx.resolve("chunk-000002.bases.npy");
+        byte[] bytes = Files.readAllBytes(chunk);
+        bytes[bytes.length - 3] ^= 0x5a;
+        Files.write(chunk, bytes);
+        StringWriter err3 = new StringWriter();
+        code = SparkSearch.run(new String[] {"--index", idx.toString(), "--queries", q.toString(), "--out",
+            dir.resolve("corrupt").toString(), "--partitions", "3", "--master", "local[2]"}, new PrintWriter(err3));
+        assertEquals(2, code, err3::toString);
+        assertTrue(err3.toString().startsWith("error: ") && err3.toString().contains("chunk-000002.bases.npy"),
+                err3.toString());
+        assertEquals(1, err3.toString().lines().count(), err3.toString());
+        assertFalse(Files.exists(dir.resolve("corrupt.items.npy")));
     }
 }
