@@ -12,11 +12,14 @@ run_jvm() {
     local java="$1"
     shift
     local dir fifo pid filter status=0 sig
-    dir="$(mktemp -d "${TMPDIR:-/tmp}/gram-stderr.XXXXXX")"
+    if ! dir="$(mktemp -d "${TMPDIR:-/tmp}/gram-stderr.XXXXXX" 2>/dev/null)" || ! mkfifo "$dir/stderr" 2>/dev/null; then
+        # no writable temporary directory: run the JVM directly, its warning unfiltered
+        [ -n "${dir:-}" ] && rm -rf "$dir"
+        exec "$java" --add-modules jdk.incubator.vector "$@" <&3 3<&-
+    fi
     fifo="$dir/stderr"
     # shellcheck disable=SC2064
     trap "rm -rf '$dir'" EXIT
-    mkfifo "$fifo"
     grep --line-buffered -v '^WARNING: Using incubator modules: jdk\.incubator\.vector$' <"$fifo" >&2 &
     filter=$!
     set -m
@@ -28,8 +31,9 @@ run_jvm() {
         trap "kill -$sig $pid 2>/dev/null" "$sig"
     done
     while true; do
-        wait "$pid"
-        status=$?
+        # (callers run under set -e: a non-zero status must not end the script before the filter drains)
+        status=0
+        wait "$pid" || status=$?
         kill -0 "$pid" 2>/dev/null || break
     done
     wait "$filter" 2>/dev/null || true
