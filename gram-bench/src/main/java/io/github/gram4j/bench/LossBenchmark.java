@@ -70,30 +70,14 @@ public class LossBenchmark {
      */
     @Benchmark
     public LossResult lossForwardBackwardReleased(Embeddings e) {
-        release(previous);
+        if (previous != null) {
+            previous.release();
+        }
         previous = loss.compute(temperature, e.anchor, e.candidates);
         return previous;
     }
 
     private LossResult previous;
-
-    private static void release(LossResult r) {
-        if (r == null) {
-            return;
-        }
-        java.util.Set<INDArray> arrays = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
-        arrays.add(r.anchorScores());
-        arrays.add(r.candidateScores());
-        arrays.add(r.gradAnchor());
-        arrays.addAll(r.gradCandidates());
-        arrays.add(r.rowLossesAnchorToCandidate());
-        arrays.add(r.rowLossesCandidateToAnchor());
-        for (INDArray x : arrays) {
-            if (x != null && x.closeable()) {
-                x.close();
-            }
-        }
-    }
 
     /** Rank 1 of 4: local batch B/4 against the gathered B, local gradients only. */
     @Benchmark

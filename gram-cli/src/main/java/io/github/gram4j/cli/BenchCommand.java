@@ -12,7 +12,6 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.github.gram4j.core.GramVolumes;
 import io.github.gram4j.loss.GramLoss;
-import io.github.gram4j.loss.LossResult;
 import io.github.gram4j.loss.Temperature;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -181,7 +180,7 @@ public final class BenchCommand implements Callable<Integer> {
             Runnable run = switch (o) {
                 case VOLUME -> () -> release(GramVolumes.pairwise(anchor, candidates));
                 case LOSS -> () -> loss.value(temperature, anchor, candidates);
-                case LOSS_BACKWARD -> () -> release(loss.compute(temperature, anchor, candidates));
+                case LOSS_BACKWARD -> () -> loss.compute(temperature, anchor, candidates).release();
             };
             Runnable floor = () -> {
                 for (INDArray x : candidates) {
@@ -200,18 +199,6 @@ public final class BenchCommand implements Callable<Integer> {
                     flops / (medianMs * 1e6)));
         }
         return results;
-    }
-
-    /** Frees the off-heap memory of a result's arrays (each once). */
-    static void release(LossResult r) {
-        java.util.Set<INDArray> arrays = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
-        arrays.add(r.anchorScores());
-        arrays.add(r.candidateScores());
-        arrays.add(r.gradAnchor());
-        arrays.addAll(r.gradCandidates());
-        arrays.add(r.rowLossesAnchorToCandidate());
-        arrays.add(r.rowLossesCandidateToAnchor());
-        arrays.forEach(BenchCommand::release);
     }
 
     private static void release(INDArray x) {

@@ -116,15 +116,7 @@ final class BidirectionalCrossEntropy {
         if (shared == null) {
             return null;
         }
-        int n = shared.n;
-        INDArray grad = Nd4j.createUninitialized(scores.dataType(), new long[] {n, n}, 'c');
-        HostArray in = HostArray.ofAny(scores);
-        HostArray out = HostArray.of(grad);
-        HostRows.forEach(n, () -> new RowScratch(n), (i, t) -> {
-            in.read((long) i * n, t.a, n);
-            shared.fill(i, t.a, t.b);
-            out.write((long) i * n, t.b, n);
-        });
+        INDArray grad = GradientRows.matrix(scores, shared);
         return new BidirectionalCrossEntropy(shared.loss, shared.rowLosses1(), shared.rowLosses2(), grad, null,
                 shared.gradTau());
     }

@@ -48,4 +48,24 @@ public record LossResult(double loss, INDArray rowLossesAnchorToCandidate, INDAr
         gradCandidates = List.copyOf(gradCandidates);
         gradGatheredCandidates = List.copyOf(gradGatheredCandidates);
     }
+
+    /**
+     * Frees the off-heap memory of this result's arrays now, instead of when the garbage collector
+     * finds their handles (ND4J's rule for arrays outside workspaces): for a training loop that is
+     * done with a step's results, so that the next step does not write into fresh memory. An array
+     * held twice (the one-process scores) is freed once. The result's arrays must not be used
+     * afterwards.
+     */
+    public void release() {
+        java.util.Set<INDArray> arrays = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
+        java.util.Collections.addAll(arrays, rowLossesAnchorToCandidate, rowLossesCandidateToAnchor, anchorScores,
+                candidateScores, gradAnchor, gradGatheredAnchor);
+        arrays.addAll(gradCandidates);
+        arrays.addAll(gradGatheredCandidates);
+        for (INDArray x : arrays) {
+            if (x != null && x.closeable() && !x.wasClosed()) {
+                x.close();
+            }
+        }
+    }
 }

@@ -57,6 +57,6 @@ public final class BasisVolumes {
         for (int m = 0; m < q.size(); m++) {
             Nd4j.gemm(anchor, q.get(m), w.get(m), false, true, 1.0, 0.0);
         }
-        VolumeEpilogue.forBackend().apply(anchorSquaredNorms, w, rhoProduct, w.get(0), null);
+        VolumeEpilogue.forBackend().apply(anchorSquaredNorms, w, rhoProduct, w.get(0));
     }
 }

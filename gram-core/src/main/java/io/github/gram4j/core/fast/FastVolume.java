@@ -135,7 +135,7 @@ public final class FastVolume {
             INDArray norms = whole ? squaredNorms : squaredNorms.get(NDArrayIndex.interval(r0, r1));
             if (kk == 1) {
                 Nd4j.gemm(rows, basis.stacked(), target, false, true, 1.0, 0.0);
-                epilogue.apply(norms, List.of(target), basis.rhoProduct(), target, null);
+                epilogue.apply(norms, List.of(target), basis.rhoProduct(), target);
             } else {
                 INDArray w = r1 - r0 == rowsPerBlock ? scratch
                         : scratch.get(NDArrayIndex.interval(0, r1 - r0), NDArrayIndex.all());

@@ -1,11 +1,7 @@
 package io.github.gram4j.core.fast;
 
 import io.github.gram4j.core.ModalityBatches;
-import io.github.gram4j.core.internal.HostArray;
-import io.github.gram4j.core.internal.HostRows;
-import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * The forward pass of a pairwise score matrix ({@code B1 × B2}) kept for its backward pass: the
@@ -46,26 +42,6 @@ public interface ScoreTape {
      * @return {@code ∂L/∂anchor} and {@code ∂L/∂candidates[m]} (null or empty where not asked for)
      */
     default VolumeGradients backward(GradientRows g, boolean anchorGradient, boolean candidateGradients) {
-        INDArray s = scores();
-        int rows = (int) s.size(0);
-        int cols = (int) s.size(1);
-        INDArray upstream = Nd4j.createUninitialized(s.dataType(), new long[] {rows, cols}, 'c');
-        if (HostArray.available()) {
-            HostArray in = HostArray.ofAny(s);
-            HostArray out = HostArray.of(upstream);
-            HostRows.forEach(rows, () -> new double[2][cols], (i, t) -> {
-                in.read((long) i * cols, t[0], cols);
-                g.fill(i, t[0], t[1]);
-                out.write((long) i * cols, t[1], cols);
-            });
-        } else {
-            double[][] values = s.castTo(DataType.DOUBLE).toDoubleMatrix();
-            double[][] gradient = new double[rows][cols];
-            for (int i = 0; i < rows; i++) {
-                g.fill(i, values[i], gradient[i]);
-            }
-            upstream.assign(Nd4j.create(gradient).castTo(s.dataType()));
-        }
-        return backward(upstream, anchorGradient, candidateGradients);
+        return backward(GradientRows.matrix(scores(), g), anchorGradient, candidateGradients);
     }
 }

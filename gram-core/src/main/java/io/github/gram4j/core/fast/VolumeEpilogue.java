@@ -13,12 +13,11 @@ import org.nd4j.linalg.ops.transforms.Transforms;
 
 /**
  * The elementwise tail of the FAST volume: {@code V_ij = P_j · sqrt(max(|a_i|² − Σ_m w_{m,ij}², 0))}
- * from the GEMM outputs {@code w_m}, optionally keeping {@code s} for a backward pass. Two
- * interchangeable implementations:
+ * from the GEMM outputs {@code w_m}. Two interchangeable implementations:
  * <ul>
- *   <li>{@link #HOST}: one fused pass on host memory, parallel over rows, arithmetic in double
- *       through {@link Lanes} (CPU backend: ND4J's float {@code sqrt} alone costs ~1.6 ns an
- *       element here, and every op of the chain is a full pass over memory);</li>
+ *   <li>{@link #HOST}: one fused pass on host memory, parallel over rows, through {@link Lanes}
+ *       (CPU backend: ND4J's float {@code sqrt} alone costs ~1.6 ns an element here, and every op
+ *       of the chain is a full pass over memory);</li>
  *   <li>{@link #ND4J}: a chain of {@code 2K + 3} ND4J ops in place (any backend).</li>
  * </ul>
  * The {@code K} outputs are either {@code K} separate {@code rows × B2} matrices or one stacked
@@ -29,50 +28,37 @@ enum VolumeEpilogue {
 
     HOST {
         @Override
-        void apply(INDArray squaredNorms, Outputs w, INDArray rhoProduct, INDArray out, INDArray distances,
-                RowVisitor<Object> visitor) {
+        void apply(INDArray squaredNorms, Outputs w, INDArray rhoProduct, INDArray out, RowVisitor<Object> visitor) {
             int rows = (int) out.size(0);
             int cols = (int) out.size(1);
-            if (out.dataType() == DataType.FLOAT && distances == null) {
-                applyInFloat(squaredNorms, w, rhoProduct, out, rows, cols, visitor);
-                return;
-            }
-            HostArray sOut = distances == null ? null : HostArray.of(distances);
+            int kk = w.onHost().count();
             double[] aa = new double[rows];
             HostArray.of(squaredNorms).read(0, aa, rows);
             double[] p = new double[cols];
             HostArray.of(rhoProduct).read(0, p, cols);
             HostArray v = HostArray.of(out);
-            HostArray[] ws = w.host();
-            long stride = w.rowStride();
             Lanes lanes = Lanes.get();
             boolean single = out.dataType() != DataType.DOUBLE;
-            List<Object[]> chunks = HostRows.forEachCollecting(rows, () -> new Object[] {new double[2][cols],
+            List<Object[]> chunks = HostRows.forEachCollecting(rows, () -> new Object[] {new Row(w, kk, cols),
                     visitor == null ? null : visitor.newChunk()}, (i, chunk) -> {
-                double[][] scratch = (double[][]) chunk[0];
-                double[] s = scratch[0];
-                double[] x = scratch[1];
-                java.util.Arrays.fill(s, aa[i]);
-                for (int m = 0; m < ws.length; m++) {
-                    ws[m].read(w.start(m) + i * stride, x, cols);
-                    lanes.subtractSquares(x, 0, s, cols);
-                }
-                if (sOut != null) {
-                    sOut.write((long) i * cols, s, cols);
-                }
-                lanes.volumes(s, p, x, cols, single);
-                v.write((long) i * cols, x, cols);
+                Row t = (Row) chunk[0];
+                w.distances(i, aa[i], t, false);
+                // V as stored: for FLOAT a float square root of the float s times the float P (see Lanes)
+                lanes.volumes(t.s, p, t.v, cols, single);
+                v.write((long) i * cols, t.v, cols);
                 if (visitor != null) {
-                    visitor.visit(i, x, chunk[1]);
+                    visitor.visit(i, t.v, chunk[1]);
                 }
             });
-            finish(visitor, chunks);
+            if (visitor != null) {
+                visitor.finish(chunks.stream().map(c -> c[1]).toList());
+            }
         }
     },
 
     ND4J {
         @Override
-        void apply(INDArray squaredNorms, Outputs outputs, INDArray rhoProduct, INDArray out, INDArray distances,
+        void apply(INDArray squaredNorms, Outputs outputs, INDArray rhoProduct, INDArray out,
                 RowVisitor<Object> visitor) {
             if (visitor != null) {
                 throw new IllegalStateException("row visitors need host memory");
@@ -90,57 +76,11 @@ enum VolumeEpilogue {
                 }
             }
             out.rsubiColumnVector(squaredNorms.reshape(out.size(0), 1));
-            if (distances != null) {
-                distances.assign(out);
-            }
             Transforms.relu(out, false);
             Transforms.sqrt(out, false);
             out.muliRowVector(rhoProduct.reshape(1, out.size(1)));
         }
     };
-
-    /** FLOAT without {@code s}: float rows and float lanes, no conversion to double. */
-    private static void applyInFloat(INDArray squaredNorms, Outputs w, INDArray rhoProduct, INDArray out, int rows,
-            int cols, RowVisitor<Object> visitor) {
-        int kk = w.count();
-        float[] aa = new float[rows];
-        HostArray.of(squaredNorms).readFloats(0, aa, rows);
-        float[] p = new float[cols];
-        HostArray.of(rhoProduct).readFloats(0, p, cols);
-        HostArray v = HostArray.of(out);
-        HostArray[] ws = w.host();
-        long stride = w.rowStride();
-        boolean contiguous = w.stacked != null;
-        Lanes lanes = Lanes.get();
-        List<Object[]> chunks = HostRows.forEachCollecting(rows, () -> new Object[] {new float[2][kk * cols],
-                visitor == null ? null : visitor.newChunk(), visitor == null ? null : new double[cols]}, (i, chunk) -> {
-            float[][] t = (float[][]) chunk[0];
-            if (contiguous) {
-                ws[0].readFloats(i * stride, t[0], kk * cols);
-            } else {
-                float[] one = t[1];
-                for (int m = 0; m < kk; m++) {
-                    ws[m].readFloats(w.start(m) + i * stride, one, cols);
-                    System.arraycopy(one, 0, t[0], m * cols, cols);
-                }
-            }
-            lanes.volumes(t[0], kk, cols, aa[i], p, t[1]);
-            v.writeFloats((long) i * cols, t[1], cols);
-            if (visitor != null) {
-                double[] scores = (double[]) chunk[2];
-                lanes.widen(t[1], 0, scores, 0, cols);
-                visitor.visit(i, scores, chunk[1]);
-            }
-        });
-        finish(visitor, chunks);
-    }
-
-    /** Hands the visitor its chunk states (index 1 of each chunk's scratch), in chunk order. */
-    private static void finish(RowVisitor<Object> visitor, List<Object[]> chunks) {
-        if (visitor != null) {
-            visitor.finish(chunks.stream().map(c -> c[1]).toList());
-        }
-    }
 
     /** The implementation for the active backend. */
     static VolumeEpilogue forBackend() {
@@ -155,35 +95,44 @@ enum VolumeEpilogue {
      *     {@code w.get(0)} may be {@code out} itself; all may be overwritten
      * @param rhoProduct {@code Π_m ρ_{m,j}}, {@code B2} entries, c-contiguous
      * @param out {@code rows × B2}, c-contiguous
-     * @param distances if not null, also receives {@code s = |a_i|² − Σ_m w²} ({@code rows × B2},
-     *     c-contiguous; may not be one of {@code w})
      */
-    void apply(INDArray squaredNorms, List<INDArray> w, INDArray rhoProduct, INDArray out, INDArray distances) {
-        apply(squaredNorms, Outputs.separate(w), rhoProduct, out, distances, null);
+    void apply(INDArray squaredNorms, List<INDArray> w, INDArray rhoProduct, INDArray out) {
+        apply(squaredNorms, Outputs.separate(w), rhoProduct, out, null);
     }
 
     /**
-     * As {@link #apply(INDArray, List, INDArray, INDArray, INDArray)} on one stacked GEMM output.
+     * As {@link #apply(INDArray, List, INDArray, INDArray)} on one stacked GEMM output, handing
+     * every row of {@code V} to {@code visitor} (if not null; {@link #HOST} only) as it is written.
      *
      * @param w {@code rows × K·B2}, c-contiguous, not {@code out}
      * @param kk {@code K}
+     * @param visitor null, or a visitor of the rows of {@code V} (numbered from 0), finished here
      */
     void applyStacked(INDArray squaredNorms, INDArray w, int kk, INDArray rhoProduct, INDArray out,
-            INDArray distances) {
-        apply(squaredNorms, Outputs.stacked(w, kk), rhoProduct, out, distances, null);
-    }
-
-    /**
-     * As {@link #applyStacked}, handing every row of {@code V} to {@code visitor} as it is
-     * written ({@link #HOST} only; rows numbered from 0, {@link RowVisitor#finish} called).
-     */
-    void applyStackedVisiting(INDArray squaredNorms, INDArray w, int kk, INDArray rhoProduct, INDArray out,
             RowVisitor<Object> visitor) {
-        apply(squaredNorms, Outputs.stacked(w, kk), rhoProduct, out, null, visitor);
+        apply(squaredNorms, Outputs.stacked(w, kk), rhoProduct, out, visitor);
     }
 
-    abstract void apply(INDArray squaredNorms, Outputs w, INDArray rhoProduct, INDArray out, INDArray distances,
+    abstract void apply(INDArray squaredNorms, Outputs w, INDArray rhoProduct, INDArray out,
             RowVisitor<Object> visitor);
+
+    /** One row's scratch for {@link Outputs#distances}: the row of {@code w}, {@code s}, and a spare row. */
+    static final class Row {
+        /** The row's {@code w_0 … w_{K−1}} one after another, as doubles. */
+        final double[] w;
+        /** The same row as stored, for FLOAT outputs (else null). */
+        final float[] floats;
+        final double[] s;
+        /** A spare row of {@code B2} values (the epilogue's {@code V}, the pair pass's {@code V}). */
+        final double[] v;
+
+        Row(Outputs outputs, int kk, int cols) {
+            w = new double[kk * cols];
+            floats = outputs.floats ? new float[kk * cols] : null;
+            s = new double[cols];
+            v = new double[cols];
+        }
+    }
 
     /**
      * The {@code K} GEMM outputs of a block: separate matrices, or column blocks of one stacked
@@ -195,12 +144,15 @@ enum VolumeEpilogue {
         private final INDArray stacked;
         private final int kk;
         private final long cols;
+        final boolean floats;
+        private HostArray[] host;
 
         private Outputs(List<INDArray> separate, INDArray stacked, int kk, long cols) {
             this.separate = separate;
             this.stacked = stacked;
             this.kk = kk;
             this.cols = cols;
+            this.floats = (stacked != null ? stacked : separate.get(0)).dataType() == DataType.FLOAT;
         }
 
         static Outputs separate(List<INDArray> w) {
@@ -223,25 +175,68 @@ enum VolumeEpilogue {
             return views;
         }
 
-        HostArray[] host() {
-            HostArray[] arrays = new HostArray[kk];
-            HostArray whole = stacked == null ? null : HostArray.of(stacked);
-            for (int m = 0; m < kk; m++) {
-                arrays[m] = whole != null ? whole : HostArray.of(separate.get(m));
-            }
-            return arrays;
-        }
-
         int count() {
             return kk;
         }
 
-        long start(int m) {
-            return stacked == null ? 0 : m * cols;
+        /**
+         * Opens the host views of the outputs (CPU backend), once, before rows are read from
+         * several threads.
+         *
+         * @return this
+         */
+        Outputs onHost() {
+            host();
+            return this;
         }
 
-        long rowStride() {
-            return stacked == null ? cols : kk * cols;
+        /**
+         * Reads row {@code i} of the outputs and computes
+         * {@code t.s = |a_i|² − Σ_m w_m²}: from FLOAT outputs by float fused multiply-adds on the
+         * float row ({@link Lanes#distances}; the GEMM's own rounding already dominates {@code s}),
+         * from DOUBLE ones in double. The epilogue and the backward's pair pass both call this,
+         * so they agree on {@code s} to the bit.
+         *
+         * @param i the row
+         * @param aa {@code |a_i|²}
+         * @param t the scratch; {@code t.w} holds the row afterwards when {@code wanted} (always for DOUBLE)
+         * @param wanted whether the caller needs the row itself, as doubles, in {@code t.w}
+         */
+        void distances(int i, double aa, Row t, boolean wanted) {
+            HostArray[] arrays = host();
+            int n = (int) cols;
+            for (int m = 0; m < kk; m++) {
+                long from = (stacked == null ? 0 : m * cols) + i * (stacked == null ? cols : kk * cols);
+                if (floats) {
+                    arrays[m].readFloats(from, t.floats, n, m * n);
+                } else {
+                    arrays[m].read(from, t.w, n, m * n);
+                }
+            }
+            Lanes lanes = Lanes.get();
+            if (floats) {
+                lanes.distances(t.floats, kk, n, (float) aa, t.s);
+                if (wanted) {
+                    lanes.widen(t.floats, 0, t.w, 0, kk * n);
+                }
+                return;
+            }
+            java.util.Arrays.fill(t.s, aa);
+            for (int m = 0; m < kk; m++) {
+                lanes.subtractSquares(t.w, m * n, t.s, n);
+            }
+        }
+
+        private HostArray[] host() {
+            if (host == null) {
+                HostArray[] arrays = new HostArray[kk];
+                HostArray whole = stacked == null ? null : HostArray.of(stacked);
+                for (int m = 0; m < kk; m++) {
+                    arrays[m] = whole != null ? whole : HostArray.of(separate.get(m));
+                }
+                host = arrays;
+            }
+            return host;
         }
     }
 }

@@ -179,7 +179,7 @@ public final class VolumeTape implements ScoreTape {
         INDArray s = null;
         if (onHost) {
             // the host backward recomputes s from the row of w it reads anyway: not stored
-            VolumeEpilogue.HOST.applyStackedVisiting(batches.anchorSquaredNorms(), w, kk, basis.rhoProduct(), volumes,
+            VolumeEpilogue.HOST.applyStacked(batches.anchorSquaredNorms(), w, kk, basis.rhoProduct(), volumes,
                     visitor);
         } else {
             s = Nd4j.createUninitialized(type, new long[] {b1, b2}, 'c');
@@ -318,13 +318,13 @@ public final class VolumeTape implements ScoreTape {
                             // tape's w only when the row-by-row backward consumes the tape
                             scratch != null || rowsOfG != null ? wBlock : null)
                     : pairTermsWithOps(gBlock, vBlock, s, wBlock, sFloor, rInv);
-            if (anchorGradient && whole && terms.rowSums != null) {
+            if (anchorGradient && whole && onHost) {
                 // −Σ_m (c⊙w_m)·Q_m as one GEMM: [c⊙w_0 … c⊙w_{K−1}] · [Q_0; …; Q_{K−1}], then + a_i Σ_j c_ij
                 anchorGrad = Nd4j.gemm(terms.cw, basis.stacked(),
                         Nd4j.createUninitialized(type, new long[] {b1, batches.dim()}, 'c'), false, false, -1.0, 0.0);
                 anchorFinite = addScaledRows(anchorGrad, anchor, terms.rowSums);
             } else if (anchorGradient) {
-                INDArray part = rowsOfAnchor.mulColumnVector(terms.rowSumsOfC);
+                INDArray part = rowsOfAnchor.mulColumnVector(column(terms.rowSums, type));
                 Nd4j.gemm(terms.cw, basis.stacked(), part, false, false, -1.0, 1.0);
                 if (whole) {
                     anchorGrad = part;
@@ -434,10 +434,10 @@ public final class VolumeTape implements ScoreTape {
     /**
      * The per-pair terms of the backward pass, reduced or laid out for GEMMs: {@code c⊙w_m}
      * (stacked like {@code w}, {@code B1 × K·B2}; both gradients are GEMMs of it), the row sums of {@code c}
-     * ({@code B1 × 1}), and the column sums {@code Σ_i c y_m y_l} and {@code Σ_i g V}
+     * ({@code B1}, in double), and the column sums {@code Σ_i c y_m y_l} and {@code Σ_i g V}
      * ({@code B2} each, in double; {@code y_m = Σ_{l ≥ m} R⁻¹_{ml} w_l} is never stored).
      */
-    private record PairTerms(INDArray cw, INDArray rowSumsOfC, double[] rowSums, double[][][] cyy, double[] gv) {
+    private record PairTerms(INDArray cw, double[] rowSums, double[][][] cyy, double[] gv) {
     }
 
     /** {@code out[i] += factors[i]·x[i]} for every row {@code i}, on the host; whether every result is finite. */
@@ -448,18 +448,6 @@ public final class VolumeTape implements ScoreTape {
         HostArray in = HostArray.ofAny(x);
         Lanes lanes = Lanes.get();
         AtomicBoolean finite = new AtomicBoolean(true);
-        if (out.dataType() == DataType.FLOAT && floatable(factors)) {
-            HostRows.forEach(rows, () -> new float[2][dim], (i, t) -> {
-                o.readFloats((long) i * dim, t[0], dim);
-                in.readFloats((long) i * dim, t[1], dim);
-                lanes.axpy((float) factors[i], t[1], t[0], dim);
-                o.writeFloats((long) i * dim, t[0], dim);
-                if (!(lanes.maxAbs(t[0], dim) <= Float.MAX_VALUE)) {
-                    finite.set(false);
-                }
-            });
-            return finite.get();
-        }
         double limit = finiteLimit(out.dataType());
         HostRows.forEach(rows, () -> new double[2][dim], (i, t) -> {
             o.read((long) i * dim, t[0], dim);
@@ -471,11 +459,6 @@ public final class VolumeTape implements ScoreTape {
             }
         });
         return finite.get();
-    }
-
-    /** Whether every factor is safely inside float's range (else the FLOAT passes run in double). */
-    private static boolean floatable(double[] factors) {
-        return Lanes.get().maxAbs(factors, factors.length) <= 0x1p100;
     }
 
     /** The largest magnitude a double may have to stay finite when stored in {@code type} (conservative for FLOAT). */
@@ -500,7 +483,7 @@ public final class VolumeTape implements ScoreTape {
         boolean candidates = rInv != null;
         HostArray gHost = g == null ? null : HostArray.of(g);
         HostArray vHost = HostArray.of(volumes);
-        HostArray wHost = HostArray.of(w);
+        VolumeEpilogue.Outputs rowsOfW = VolumeEpilogue.Outputs.stacked(w, kk).onHost();
         INDArray cw = reuse != null ? reuse : Nd4j.createUninitialized(type, new long[] {rows, (long) kk * cols}, 'c');
         HostArray cwHost = HostArray.of(cw);
         int stride = kk * cols;
@@ -508,63 +491,39 @@ public final class VolumeTape implements ScoreTape {
 
         Lanes lanes = Lanes.get();
         boolean single = type != DataType.DOUBLE;
-        // FLOAT: w and c⊙w stay float rows in float lanes, s as the forward's float epilogue computed it
-        boolean floats = type == DataType.FLOAT;
 
         final class Scratch {
-            /** The row's {@code w_0 … w_{K−1}}, one after another; then {@code c⊙w} likewise. */
-            final double[] w = floats ? null : new double[stride];
-            final double[] cw = floats ? null : new double[stride];
-            final float[] wf = floats ? new float[stride] : null;
-            final float[] cwf = floats ? new float[stride] : null;
+            /** The row of {@code w} (and {@code s}, and {@code V} in its spare row). */
+            final VolumeEpilogue.Row row = new VolumeEpilogue.Row(rowsOfW, kk, cols);
+            /** {@code c⊙w_0 … c⊙w_{K−1}}, one after another. */
+            final double[] cw = new double[stride];
             final double[] c = new double[cols];
-            final double[] v = new double[cols];
-            final double[] s = new double[cols];
             /** {@code Σ_i c_ij w_{p,ij} w_{q,ij}} for {@code p ≤ q}: {@code Σ_i c y_m y_l} is {@code R⁻¹ M R⁻ᵀ}. */
             final double[][][] cww = candidates ? new double[kk][kk][cols] : null;
             final double[] gvSum = new double[cols];
         }
         List<Scratch> partials = HostRows.forEachCollecting(rows, Scratch::new, (i, t) -> {
             long base = (long) i * cols;
-            vHost.read(base, t.v, cols);
+            double[] v = t.row.v;
+            vHost.read(base, v, cols);
             if (gHost != null) {
                 gHost.read(base, t.c, cols);
             } else {
-                rowsOfG.fill(rowOffset + i, t.v, t.c);
+                rowsOfG.fill(rowOffset + i, v, t.c);
             }
-            // s = |a_i|² − Σ_m w_m², as the forward epilogue computed it
-            if (floats) {
-                wHost.readFloats((long) i * stride, t.wf, stride);
-                lanes.distances(t.wf, kk, cols, (float) squaredNorms[rowOffset + i], t.s);
-            } else {
-                wHost.read((long) i * stride, t.w, stride);
-                java.util.Arrays.fill(t.s, squaredNorms[rowOffset + i]);
-                for (int m = 0; m < kk; m++) {
-                    lanes.subtractSquares(t.w, m * cols, t.s, cols);
-                }
-            }
+            // the row of w, and s = |a_i|² − Σ_m w_m² exactly as the forward epilogue computed it
+            rowsOfW.distances(i, squaredNorms[rowOffset + i], t.row, true);
+            double[] wRow = t.row.w;
             // c = g·V / max(s, floor), over g; Σ_i g·V accumulates per column
-            rowSums[i] = lanes.pairWeights(t.c, t.v, t.s, sFloor[rowOffset + i], t.gvSum, cols, single);
-            if (floats) {
-                for (int m = 0; m < kk; m++) {
-                    lanes.scale(t.c, t.wf, m * cols, t.cwf, m * cols, cols);
-                }
-                cwHost.writeFloats((long) i * stride, t.cwf, stride);
-                for (int p = 0; candidates && p < kk; p++) {
-                    for (int q = p; q < kk; q++) {
-                        lanes.accumulateProduct(t.cwf, p * cols, t.wf, q * cols, t.cww[p][q], cols);
-                    }
-                }
-                return;
-            }
+            rowSums[i] = lanes.pairWeights(t.c, v, t.row.s, sFloor[rowOffset + i], t.gvSum, cols, single);
             for (int m = 0; m < kk; m++) {
-                lanes.multiply(t.w, m * cols, t.c, t.cw, m * cols, cols);
+                lanes.multiply(wRow, m * cols, t.c, t.cw, m * cols, cols);
             }
             cwHost.write((long) i * stride, t.cw, stride);
             if (candidates) {
                 for (int p = 0; p < kk; p++) {
                     for (int q = p; q < kk; q++) {
-                        lanes.accumulateProduct(t.cw, p * cols, t.w, q * cols, t.cww[p][q], cols);
+                        lanes.accumulateProduct(t.cw, p * cols, wRow, q * cols, t.cww[p][q], cols);
                     }
                 }
             }
@@ -603,7 +562,7 @@ public final class VolumeTape implements ScoreTape {
                 }
             }
         }
-        return new PairTerms(cw, column(rowSums, type), rowSums, cyy, gv);
+        return new PairTerms(cw, rowSums, cyy, gv);
     }
 
     /** The same terms with ND4J ops (any backend). */
@@ -643,7 +602,7 @@ public final class VolumeTape implements ScoreTape {
             }
             gv = RowOps.columnSums(g.mul(volumes)).castTo(DataType.DOUBLE).toDoubleVector();
         }
-        return new PairTerms(cw, c.sum(1).reshape(b1, 1), null, cyy, gv);
+        return new PairTerms(cw, RowOps.toDoubles(c.sum(1)), cyy, gv);
     }
 
     /** {@code R⁻¹} per candidate row ({@code [m][l][j]}, upper triangular), its diagonal floored. */
@@ -713,36 +672,6 @@ public final class VolumeTape implements ScoreTape {
             hs[l] = HostArray.of(h.get(l));
         }
         Lanes lanes = Lanes.get();
-        boolean floatable = true;
-        for (int m = 0; m < kk; m++) {
-            for (int l = 0; l < kk; l++) {
-                floatable &= floatable(coefficients[m][l]) && (weights[m][l] == null || floatable(weights[m][l]));
-            }
-        }
-        if (type == DataType.FLOAT && floatable) {
-            // float rows and float lanes: each output is a sum of 2K scaled rows, rounded to float anyway
-            HostRows.forEach(rows, () -> new float[2 * kk + 1][dim], (j, t) -> {
-                float[] acc = t[2 * kk];
-                for (int l = 0; l < kk; l++) {
-                    xs[l].readFloats((long) j * dim, t[l], dim);
-                    hs[l].readFloats((long) j * dim, t[kk + l], dim);
-                }
-                for (int m = 0; m < kk; m++) {
-                    java.util.Arrays.fill(acc, 0f);
-                    for (int l = 0; l < kk; l++) {
-                        lanes.axpy((float) coefficients[m][l][j], t[l], acc, dim);
-                        if (weights[m][l] != null) {
-                            lanes.axpy((float) weights[m][l][j], t[kk + l], acc, dim);
-                        }
-                    }
-                    out[m].writeFloats((long) j * dim, acc, dim);
-                    if (!(lanes.maxAbs(acc, dim) <= Float.MAX_VALUE)) {
-                        finite.set(false);
-                    }
-                }
-            });
-            return grads;
-        }
         double limit = finiteLimit(type);
         HostRows.forEach(rows, () -> new double[2 * kk + 1][dim], (j, t) -> {
             double[] acc = t[2 * kk];

@@ -108,14 +108,19 @@ public abstract class HostArray {
 
     /** Copies elements {@code from … from + n − 1} (c-order) into {@code dst[0 … n − 1]}. */
     public void read(long from, double[] dst, int n) {
+        read(from, dst, n, 0);
+    }
+
+    /** Copies elements {@code from … from + n − 1} (c-order) into {@code dst[dstFrom … dstFrom + n − 1]}. */
+    public void read(long from, double[] dst, int n, int dstFrom) {
         if (n == 0) {
             return; // also for an empty array, which has no segment
         }
         int inSegment = (int) (from & mask);
         if (inSegment + (long) n <= mask + 1) {
-            readSegment((int) (from >>> shift), inSegment, dst, 0, n);
+            readSegment((int) (from >>> shift), inSegment, dst, dstFrom, n);
         } else {
-            acrossSegments(from, dst, n, true);
+            acrossSegments(from, dst, dstFrom, n, true);
         }
     }
 
@@ -128,31 +133,23 @@ public abstract class HostArray {
         if (inSegment + (long) n <= mask + 1) {
             writeSegment((int) (from >>> shift), inSegment, src, 0, n);
         } else {
-            acrossSegments(from, src, n, false);
+            acrossSegments(from, src, 0, n, false);
         }
     }
 
     /**
      * Copies elements {@code from … from + n − 1} (c-order) of a FLOAT array into
-     * {@code dst[0 … n − 1]}, without conversion.
+     * {@code dst[dstFrom … dstFrom + n − 1]}, without conversion.
      *
      * @throws UnsupportedOperationException for a DOUBLE array
      */
-    public void readFloats(long from, float[] dst, int n) {
+    public void readFloats(long from, float[] dst, int n, int dstFrom) {
         throw new UnsupportedOperationException("not a FLOAT array");
     }
 
-    /**
-     * Copies {@code src[0 … n − 1]} into elements {@code from … from + n − 1} of a FLOAT array.
-     *
-     * @throws UnsupportedOperationException for a DOUBLE array
-     */
-    public void writeFloats(long from, float[] src, int n) {
-        throw new UnsupportedOperationException("not a FLOAT array");
-    }
 
     /** A read or write of {@code n} elements from {@code from} that crosses segment boundaries. */
-    private void acrossSegments(long from, double[] values, int n, boolean read) {
+    private void acrossSegments(long from, double[] values, int offset, int n, boolean read) {
         int done = 0;
         while (done < n) {
             long at = from + done;
@@ -160,9 +157,9 @@ public abstract class HostArray {
             int inSegment = (int) (at & mask);
             int count = (int) Math.min(n - done, mask + 1 - inSegment);
             if (read) {
-                readSegment(segment, inSegment, values, done, count);
+                readSegment(segment, inSegment, values, offset + done, count);
             } else {
-                writeSegment(segment, inSegment, values, done, count);
+                writeSegment(segment, inSegment, values, offset + done, count);
             }
             done += count;
         }
@@ -205,25 +202,13 @@ public abstract class HostArray {
         }
 
         @Override
-        public void readFloats(long from, float[] dst, int n) {
+        public void readFloats(long from, float[] dst, int n, int dstFrom) {
             int done = 0;
             while (done < n) {
                 long at = from + done;
                 int inSegment = (int) (at & mask);
                 int count = (int) Math.min(n - done, mask + 1 - inSegment);
-                buffers[(int) (at >>> shift)].get(inSegment, dst, done, count);
-                done += count;
-            }
-        }
-
-        @Override
-        public void writeFloats(long from, float[] src, int n) {
-            int done = 0;
-            while (done < n) {
-                long at = from + done;
-                int inSegment = (int) (at & mask);
-                int count = (int) Math.min(n - done, mask + 1 - inSegment);
-                buffers[(int) (at >>> shift)].put(inSegment, src, done, count);
+                buffers[(int) (at >>> shift)].get(inSegment, dst, dstFrom + done, count);
                 done += count;
             }
         }

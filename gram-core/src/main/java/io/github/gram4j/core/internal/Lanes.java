@@ -78,11 +78,7 @@ public abstract class Lanes {
     /** {@return whether every one of {@code x[0 … n − 1]} is finite (no NaN, no ±∞)} */
     public abstract boolean allFinite(double[] x, int n);
 
-    /** {@code y[c] += alpha·x[c]} for {@code c < n}, in float (one fused multiply-add each). */
-    public abstract void axpy(float alpha, float[] x, float[] y, int n);
 
-    /** {@return {@code max_c |x[c]|} over {@code c < n}: NaN if any is NaN, 0 for {@code n = 0}} */
-    public abstract float maxAbs(float[] x, int n);
 
     /** {@code x[c] *= alpha} for {@code c < n}. */
     public abstract void scale(double[] x, double alpha, int n);
@@ -99,16 +95,6 @@ public abstract class Lanes {
      */
     public abstract void volumes(double[] s, double[] p, double[] v, int n, boolean single);
 
-    /**
-     * A row of volumes from FLOAT GEMM outputs, in float lanes:
-     * {@code out[c] = p[c]·sqrt(max(aa − Σ_m w[m·cols + c]², 0))} for {@code c < cols}, the
-     * squares subtracted by fused multiply-adds in float. (The GEMM that produced {@code w} already
-     * carries a rounding error of about {@code sqrt(d)} ulps of {@code |a|²} in {@code s}; float
-     * arithmetic adds {@code K} more.)
-     *
-     * @param w the row's {@code K} GEMM outputs one after another, {@code kk·cols} values
-     */
-    public abstract void volumes(float[] w, int kk, int cols, float aa, float[] p, float[] out);
 
     /**
      * Scales a row of scores into logits and folds it into running column statistics:
@@ -150,15 +136,14 @@ public abstract class Lanes {
     public abstract void accumulateProduct(double[] a, int aFrom, double[] b, int bFrom, double[] acc, int n);
 
     /**
-     * The squared distances of a row from FLOAT GEMM outputs, in float lanes as
-     * {@link #volumes(float[], int, int, float, float[], float[])} computes them:
-     * {@code s[c] = aa − Σ_m w[m·cols + c]²} (float fused multiply-adds), widened to double.
+     * The squared distances of a row from FLOAT GEMM outputs, in float lanes:
+     * {@code s[c] = aa − Σ_m w[m·cols + c]²} by float fused multiply-adds, widened to double. (The
+     * GEMM that produced {@code w} already carries a rounding error of about {@code sqrt(d)} ulps
+     * of {@code |a|²} in {@code s}; float arithmetic adds {@code K} more.)
+     *
+     * @param w the row's {@code K} GEMM outputs one after another, {@code kk·cols} values
      */
     public abstract void distances(float[] w, int kk, int cols, float aa, double[] s);
 
-    /** {@code out[outFrom + c] = (float) f[c] · w[wFrom + c]}, a float product, for {@code c < n}. */
-    public abstract void scale(double[] f, float[] w, int wFrom, float[] out, int outFrom, int n);
 
-    /** {@code acc[c] += a[aFrom + c]·b[bFrom + c]} in double, for {@code c < n}. */
-    public abstract void accumulateProduct(float[] a, int aFrom, float[] b, int bFrom, double[] acc, int n);
 }

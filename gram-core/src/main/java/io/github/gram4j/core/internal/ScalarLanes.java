@@ -56,21 +56,7 @@ final class ScalarLanes extends Lanes {
         return sum == 0;
     }
 
-    @Override
-    public void axpy(float alpha, float[] x, float[] y, int n) {
-        for (int c = 0; c < n; c++) {
-            y[c] = Math.fma(x[c], alpha, y[c]);
-        }
-    }
 
-    @Override
-    public float maxAbs(float[] x, int n) {
-        float max = 0;
-        for (int c = 0; c < n; c++) {
-            max = Math.max(max, Math.abs(x[c]));
-        }
-        return max;
-    }
 
     @Override
     public void scale(double[] x, double alpha, int n) {
@@ -89,29 +75,33 @@ final class ScalarLanes extends Lanes {
 
     @Override
     public void volumes(double[] s, double[] p, double[] v, int n, boolean single) {
-        for (int c = 0; c < n; c++) {
+        volumes(s, p, v, 0, n, single);
+    }
+
+    /**
+     * {@link #volumes(double[], double[], double[], int, boolean)} on {@code from ≤ c < n}: also
+     * the vector kernels' tail.
+     */
+    static void volumes(double[] s, double[] p, double[] v, int from, int n, boolean single) {
+        for (int c = from; c < n; c++) {
             v[c] = single ? (float) p[c] * (float) Math.sqrt((float) Math.max(s[c], 0.0))
                     : p[c] * Math.sqrt(Math.max(s[c], 0.0));
         }
     }
 
-    @Override
-    public void volumes(float[] w, int kk, int cols, float aa, float[] p, float[] out) {
-        for (int c = 0; c < cols; c++) {
-            float s = aa;
-            for (int m = 0; m < kk; m++) {
-                float x = w[m * cols + c];
-                s = Math.fma(-x, x, s);
-            }
-            out[c] = p[c] * (float) Math.sqrt(Math.max(s, 0f));
-        }
-    }
 
     @Override
     public void logits(double[] z, double scale, double[] columnMax, double[] columnSum, int n, double[] out) {
-        double max = Double.NEGATIVE_INFINITY;
-        double sum = 0;
-        for (int c = 0; c < n; c++) {
+        logits(z, scale, columnMax, columnSum, 0, n, Double.NEGATIVE_INFINITY, 0, out);
+    }
+
+    /**
+     * {@link #logits(double[], double, double[], double[], int, double[])} on {@code from ≤ c < n},
+     * continuing a row maximum and sum: also the vector kernels' tail.
+     */
+    static void logits(double[] z, double scale, double[] columnMax, double[] columnSum, int from, int n,
+            double max, double sum, double[] out) {
+        for (int c = from; c < n; c++) {
             double x = z[c] * scale;
             z[c] = x;
             max = Math.max(max, x);
@@ -149,8 +139,17 @@ final class ScalarLanes extends Lanes {
     @Override
     public double pairWeights(double[] g, double[] v, double[] s, double floor, double[] gvSum, int n,
             boolean single) {
+        return pairWeights(g, v, s, floor, gvSum, 0, n, single);
+    }
+
+    /**
+     * {@link #pairWeights(double[], double[], double[], double, double[], int, boolean)} on
+     * {@code from ≤ c < n}: also the vector kernels' tail.
+     */
+    static double pairWeights(double[] g, double[] v, double[] s, double floor, double[] gvSum, int from, int n,
+            boolean single) {
         double sum = 0;
-        for (int c = 0; c < n; c++) {
+        for (int c = from; c < n; c++) {
             double x = g[c] * v[c];
             gvSum[c] += x;
             double weight = single ? (float) x / (float) Math.max(s[c], floor) : x / Math.max(s[c], floor);
@@ -176,7 +175,15 @@ final class ScalarLanes extends Lanes {
 
     @Override
     public void distances(float[] w, int kk, int cols, float aa, double[] s) {
-        for (int c = 0; c < cols; c++) {
+        distances(w, kk, cols, aa, s, 0);
+    }
+
+    /**
+     * {@link #distances(float[], int, int, float, double[])} on {@code from ≤ c < cols}: also the
+     * vector kernels' tail.
+     */
+    static void distances(float[] w, int kk, int cols, float aa, double[] s, int from) {
+        for (int c = from; c < cols; c++) {
             float d = aa;
             for (int m = 0; m < kk; m++) {
                 float x = w[m * cols + c];
@@ -186,17 +193,5 @@ final class ScalarLanes extends Lanes {
         }
     }
 
-    @Override
-    public void scale(double[] f, float[] w, int wFrom, float[] out, int outFrom, int n) {
-        for (int c = 0; c < n; c++) {
-            out[outFrom + c] = (float) f[c] * w[wFrom + c];
-        }
-    }
 
-    @Override
-    public void accumulateProduct(float[] a, int aFrom, float[] b, int bFrom, double[] acc, int n) {
-        for (int c = 0; c < n; c++) {
-            acc[c] += (double) a[aFrom + c] * b[bFrom + c];
-        }
-    }
 }

@@ -22,9 +22,6 @@ final class VectorLanes extends Lanes {
     private static final VectorSpecies<Float> F =
             VectorSpecies.of(float.class, VectorShape.forBitSize(D.vectorBitSize() / 2));
     private static final int LANES = D.length();
-    /** Float lanes of the full preferred width, for the float-only kernels. */
-    private static final VectorSpecies<Float> FW = FloatVector.SPECIES_PREFERRED;
-    private static final int FLOAT_LANES = FW.length();
 
     @Override
     public String description() {
@@ -115,31 +112,7 @@ final class VectorLanes extends Lanes {
         return sum == 0;
     }
 
-    @Override
-    public void axpy(float alpha, float[] x, float[] y, int n) {
-        FloatVector a = FloatVector.broadcast(FW, alpha);
-        int c = 0;
-        for (int end = n - n % FLOAT_LANES; c < end; c += FLOAT_LANES) {
-            FloatVector.fromArray(FW, x, c).fma(a, FloatVector.fromArray(FW, y, c)).intoArray(y, c);
-        }
-        for (; c < n; c++) {
-            y[c] = Math.fma(x[c], alpha, y[c]);
-        }
-    }
 
-    @Override
-    public float maxAbs(float[] x, int n) {
-        FloatVector max = FloatVector.zero(FW);
-        int c = 0;
-        for (int end = n - n % FLOAT_LANES; c < end; c += FLOAT_LANES) {
-            max = max.max(FloatVector.fromArray(FW, x, c).abs());
-        }
-        float total = max.reduceLanes(VectorOperators.MAX);
-        for (; c < n; c++) {
-            total = Math.max(total, Math.abs(x[c]));
-        }
-        return total;
-    }
 
     @Override
     public void scale(double[] x, double alpha, int n) {
@@ -177,10 +150,7 @@ final class VectorLanes extends Lanes {
                 x.lanewise(VectorOperators.SQRT).mul(DoubleVector.fromArray(D, p, c)).intoArray(v, c);
             }
         }
-        for (; c < n; c++) {
-            v[c] = single ? (float) p[c] * (float) Math.sqrt((float) Math.max(s[c], 0.0))
-                    : p[c] * Math.sqrt(Math.max(s[c], 0.0));
-        }
+        ScalarLanes.volumes(s, p, v, c, n, single);
     }
 
     private static FloatVector narrow(DoubleVector x) {
@@ -191,26 +161,6 @@ final class VectorLanes extends Lanes {
         return (DoubleVector) x.convertShape(VectorOperators.F2D, D, 0);
     }
 
-    @Override
-    public void volumes(float[] w, int kk, int cols, float aa, float[] p, float[] out) {
-        int c = 0;
-        for (int end = cols - cols % FLOAT_LANES; c < end; c += FLOAT_LANES) {
-            FloatVector s = FloatVector.broadcast(FW, aa);
-            for (int m = 0; m < kk; m++) {
-                FloatVector x = FloatVector.fromArray(FW, w, m * cols + c);
-                s = x.neg().fma(x, s);
-            }
-            s.max(0f).lanewise(VectorOperators.SQRT).mul(FloatVector.fromArray(FW, p, c)).intoArray(out, c);
-        }
-        for (; c < cols; c++) {
-            float s = aa;
-            for (int m = 0; m < kk; m++) {
-                float x = w[m * cols + c];
-                s = Math.fma(-x, x, s);
-            }
-            out[c] = p[c] * (float) Math.sqrt(Math.max(s, 0f));
-        }
-    }
 
     @Override
     public void logits(double[] z, double scale, double[] columnMax, double[] columnSum, int n, double[] out) {
@@ -225,18 +175,8 @@ final class VectorLanes extends Lanes {
             DoubleVector.fromArray(D, columnMax, c).max(x).intoArray(columnMax, c);
             DoubleVector.fromArray(D, columnSum, c).add(x).intoArray(columnSum, c);
         }
-        double rowMax = max.reduceLanes(VectorOperators.MAX);
-        double rowSum = sum.reduceLanes(VectorOperators.ADD);
-        for (; c < n; c++) {
-            double x = z[c] * scale;
-            z[c] = x;
-            rowMax = Math.max(rowMax, x);
-            rowSum += x;
-            columnMax[c] = Math.max(columnMax[c], x);
-            columnSum[c] += x;
-        }
-        out[0] = rowMax;
-        out[1] = rowSum;
+        ScalarLanes.logits(z, scale, columnMax, columnSum, c, n, max.reduceLanes(VectorOperators.MAX),
+                sum.reduceLanes(VectorOperators.ADD), out);
     }
 
     @Override
@@ -296,15 +236,7 @@ final class VectorLanes extends Lanes {
             weight.intoArray(g, c);
             sum = sum.add(weight);
         }
-        double total = sum.reduceLanes(VectorOperators.ADD);
-        for (; c < n; c++) {
-            double x = g[c] * v[c];
-            gvSum[c] += x;
-            double weight = single ? (float) x / (float) Math.max(s[c], floor) : x / Math.max(s[c], floor);
-            g[c] = weight;
-            total += weight;
-        }
-        return total;
+        return sum.reduceLanes(VectorOperators.ADD) + ScalarLanes.pairWeights(g, v, s, floor, gvSum, c, n, single);
     }
 
     @Override
@@ -341,36 +273,8 @@ final class VectorLanes extends Lanes {
             }
             widen(d).intoArray(s, c);
         }
-        for (; c < cols; c++) {
-            float d = aa;
-            for (int m = 0; m < kk; m++) {
-                float x = w[m * cols + c];
-                d = Math.fma(-x, x, d);
-            }
-            s[c] = d;
-        }
+        ScalarLanes.distances(w, kk, cols, aa, s, c);
     }
 
-    @Override
-    public void scale(double[] f, float[] w, int wFrom, float[] out, int outFrom, int n) {
-        int c = 0;
-        for (int end = bound(n); c < end; c += LANES) {
-            narrow(DoubleVector.fromArray(D, f, c)).mul(FloatVector.fromArray(F, w, wFrom + c)).intoArray(out, outFrom + c);
-        }
-        for (; c < n; c++) {
-            out[outFrom + c] = (float) f[c] * w[wFrom + c];
-        }
-    }
 
-    @Override
-    public void accumulateProduct(float[] a, int aFrom, float[] b, int bFrom, double[] acc, int n) {
-        int c = 0;
-        for (int end = bound(n); c < end; c += LANES) {
-            widen(FloatVector.fromArray(F, a, aFrom + c)).fma(widen(FloatVector.fromArray(F, b, bFrom + c)),
-                    DoubleVector.fromArray(D, acc, c)).intoArray(acc, c);
-        }
-        for (; c < n; c++) {
-            acc[c] = Math.fma((double) a[aFrom + c], (double) b[bFrom + c], acc[c]);
-        }
-    }
 }

@@ -104,27 +104,20 @@ class LanesTest {
     }
 
     @Test
-    void floatRowKernelsAgreeWithTheScalarKernels() {
+    void floatDistancesAgreeWithTheScalarKernel() {
         Random random = new Random(6);
         for (int n : LENGTHS) {
             float[] w = new float[3 * n + 5];
             for (int c = 0; c < w.length; c++) {
                 w[c] = (float) random.nextGaussian();
             }
-            double[] f = randoms(random, n);
             double[][] s = {new double[n], new double[n]};
-            float[][] out = {new float[n + 2], new float[n + 2]};
-            double[][] acc = {randoms(new Random(n), n), randoms(new Random(n), n)};
             Lanes[] both = {Lanes.scalar(), vector()};
             for (int k = 0; k < 2; k++) {
                 both[k].distances(w, 3, n, 2.5f, s[k]);
-                both[k].scale(f, w, 1, out[k], 2, n);
-                both[k].accumulateProduct(w, 2, w, 4, acc[k], n);
             }
             // the same float operations in the same order: bit-identical
             assertArrayEquals(s[0], s[1], 0.0);
-            assertArrayEquals(out[0], out[1], 0.0f);
-            assertArrays(acc[0], acc[1]);
             for (int c = 0; c < n; c++) {
                 double expected = 2.5;
                 for (int m = 0; m < 3; m++) {
