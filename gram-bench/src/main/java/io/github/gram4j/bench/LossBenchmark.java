@@ -8,7 +8,12 @@ import io.github.gram4j.loss.GatheredBatches;
 import io.github.gram4j.loss.GramLoss;
 import io.github.gram4j.loss.LossResult;
 import io.github.gram4j.loss.Temperature;
+import org.nd4j.linalg.api.memory.MemoryWorkspace;
+import org.nd4j.linalg.api.memory.conf.WorkspaceConfiguration;
+import org.nd4j.linalg.api.memory.enums.AllocationPolicy;
+import org.nd4j.linalg.api.memory.enums.LearningPolicy;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.indexing.NDArrayIndex;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
@@ -78,6 +83,25 @@ public class LossBenchmark {
     }
 
     private LossResult previous;
+
+    /** A training loop's per-step workspace: sized by the first step, then reused. */
+    private static final WorkspaceConfiguration STEP = WorkspaceConfiguration.builder()
+            .policyAllocation(AllocationPolicy.STRICT)
+            .policyLearning(LearningPolicy.FIRST_LOOP)
+            .build();
+
+    /**
+     * Loss value and every gradient, called inside a per-step ND4J workspace as a training loop
+     * runs it: the results are written into that workspace's recycled memory (no fresh memory, no
+     * copies). Returns the loss and one gradient entry, read before the step's scope closes.
+     */
+    @Benchmark
+    public double lossForwardBackwardInWorkspace(Embeddings e) {
+        try (MemoryWorkspace step = Nd4j.getWorkspaceManager().getAndActivateWorkspace(STEP, "gram4j.bench.step")) {
+            LossResult r = loss.compute(temperature, e.anchor, e.candidates);
+            return r.loss() + r.gradAnchor().getDouble(0);
+        }
+    }
 
     /** Rank 1 of 4: local batch B/4 against the gathered B, local gradients only. */
     @Benchmark

@@ -14,6 +14,10 @@ import io.github.gram4j.core.GramVolumes;
 import io.github.gram4j.loss.GramLoss;
 import io.github.gram4j.loss.Temperature;
 import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.memory.MemoryWorkspace;
+import org.nd4j.linalg.api.memory.conf.WorkspaceConfiguration;
+import org.nd4j.linalg.api.memory.enums.AllocationPolicy;
+import org.nd4j.linalg.api.memory.enums.LearningPolicy;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 import picocli.CommandLine.Command;
@@ -31,15 +35,23 @@ import picocli.CommandLine.Spec;
         sortOptions = false,
         headerHeading = "%n",
         header = "Time volume and loss on this machine against the GEMM floor.",
-        description = "Warms up, then times each operation --repeats times (median, min, max) and the GEMMs it"
-                + " needs (the floor: k-1 GEMMs of B x d by d x B for volume and loss, 3(k-1) for"
-                + " loss-backward). Prints a table, or one JSON object per operation with --json; --plot draws"
-                + " time against B.",
+        description = "Warms up, then times each operation --repeats times (median, min, max), each run followed"
+                + " by a run of the GEMMs it needs (the floor: k-1 GEMMs of B x d by d x B for volume and loss,"
+                + " 3(k-1) for loss-backward), so that the machine's drift hits both alike. Each operation runs"
+                + " as a loop would run it: volume into one reused result (pairwiseInto), loss-backward in a"
+                + " per-step ND4J workspace that recycles its results. Prints a table, or one JSON object per"
+                + " operation with --json; --plot draws time against B.",
         descriptionHeading = "%n",
         optionListHeading = "%nOptions:%n")
 public final class BenchCommand implements Callable<Integer> {
 
     private static final ObjectMapper JSON = new ObjectMapper();
+
+    /** The loss's per-step workspace: sized by its first step, then reused without growing. */
+    private static final WorkspaceConfiguration STEP = WorkspaceConfiguration.builder()
+            .policyAllocation(AllocationPolicy.STRICT)
+            .policyLearning(LearningPolicy.FIRST_LOOP)
+            .build();
 
 
     /** The timed operations. */
@@ -169,18 +181,24 @@ public final class BenchCommand implements Callable<Integer> {
         }
         INDArray square = Nd4j.createUninitialized(dtype, new long[] {batch, batch}, 'c');
         INDArray tall = Nd4j.createUninitialized(dtype, new long[] {batch, dim}, 'c');
+        INDArray volumes = Nd4j.createUninitialized(dtype, new long[] {batch, batch}, 'c');
         GramLoss loss = new GramLoss();
         Temperature temperature = Temperature.of(Temperature.GRAM_DEFAULT);
 
         List<Result> results = new ArrayList<>();
         for (Op o : ops) {
-            // each run frees its results, as a training loop does: ND4J frees off-heap memory only
-            // when the garbage collector finds the handles, so otherwise every run would write into
-            // fresh memory (and the timings would measure the page faults of a growing process)
+            // as a loop runs them: ND4J frees the off-heap memory of a fresh result only when the
+            // garbage collector finds its handle, so fresh results every run would time the page
+            // faults of a growing process; the volume reuses one result, the loss's results are
+            // recycled by a per-step workspace, as in a training loop
             Runnable run = switch (o) {
-                case VOLUME -> () -> release(GramVolumes.pairwise(anchor, candidates));
+                case VOLUME -> () -> GramVolumes.pairwiseInto(volumes, anchor, candidates);
                 case LOSS -> () -> loss.value(temperature, anchor, candidates);
-                case LOSS_BACKWARD -> () -> loss.compute(temperature, anchor, candidates).release();
+                case LOSS_BACKWARD -> () -> {
+                    try (MemoryWorkspace step = Nd4j.getWorkspaceManager().getAndActivateWorkspace(STEP, "gram4j.bench.step")) {
+                        loss.compute(temperature, anchor, candidates);
+                    }
+                };
             };
             Runnable floor = () -> {
                 for (INDArray x : candidates) {
@@ -191,20 +209,14 @@ public final class BenchCommand implements Callable<Integer> {
                     }
                 }
             };
-            double[] times = time(run);
-            double floorMs = median(time(floor));
+            double[][] times = time(run, floor);
+            double floorMs = median(times[1]);
             double flops = 2.0 * batch * batch * dim * (k - 1) * o.gemmsPerModality;
-            double medianMs = median(times);
-            results.add(new Result(o, batch, medianMs, times[0], times[times.length - 1], floorMs,
+            double medianMs = median(times[0]);
+            results.add(new Result(o, batch, medianMs, times[0][0], times[0][repeats - 1], floorMs,
                     flops / (medianMs * 1e6)));
         }
         return results;
-    }
-
-    private static void release(INDArray x) {
-        if (x != null && x.closeable()) {
-            x.close();
-        }
     }
 
     /**
@@ -219,22 +231,30 @@ public final class BenchCommand implements Callable<Integer> {
     }
 
     /**
-     * Warm-up (at least 5 runs and at least {@code --warmup} seconds, so that the JIT has compiled
-     * the host loops), then {@code repeats} timed runs, sorted, in milliseconds.
+     * Warm-up (at least 5 runs of each and at least {@code --warmup} seconds, so that the JIT has
+     * compiled the host loops), then {@code repeats} timed runs of {@code op}, each followed by
+     * one of {@code floor}: both sorted, in milliseconds.
      */
-    private double[] time(Runnable r) {
+    private double[][] time(Runnable op, Runnable floor) {
         long warmupEnd = System.nanoTime() + (long) (warmup * 1e9);
         for (int i = 0; i < 5 || (System.nanoTime() < warmupEnd && i < 1000); i++) {
-            r.run();
+            op.run();
+            floor.run();
         }
-        double[] ms = new double[repeats];
+        double[][] ms = new double[2][repeats];
         for (int i = 0; i < repeats; i++) {
-            long t0 = System.nanoTime();
-            r.run();
-            ms[i] = (System.nanoTime() - t0) / 1e6;
+            ms[0][i] = timed(op);
+            ms[1][i] = timed(floor);
         }
-        Arrays.sort(ms);
+        Arrays.sort(ms[0]);
+        Arrays.sort(ms[1]);
         return ms;
+    }
+
+    private static double timed(Runnable r) {
+        long t0 = System.nanoTime();
+        r.run();
+        return (System.nanoTime() - t0) / 1e6;
     }
 
     private static double median(double[] sorted) {

@@ -1,5 +1,6 @@
 package io.github.gram4j.core;
 
+import io.github.gram4j.core.fast.ResultMemory;
 import io.github.gram4j.core.fast.RowVisitor;
 import io.github.gram4j.core.fast.ScoreTape;
 import io.github.gram4j.core.fast.TriangleTape;
@@ -76,8 +77,26 @@ public enum ContrastiveScore {
      * @throws IllegalStateException off the CPU backend
      */
     public <S> ScoreTape record(ModalityBatches batches, RowVisitor<S> visitor) {
+        return record(batches, visitor, null);
+    }
+
+    /**
+     * As {@link #record(ModalityBatches, RowVisitor)}; the GRAM volume's tape allocates its scores
+     * and gradients in {@code results} ({@link VolumeTape#record(ModalityBatches, RowVisitor,
+     * ResultMemory)}), the TRIANGLE tapes in the current workspace (copy what you keep with
+     * {@link ResultMemory#keep}).
+     *
+     * @param batches validated inputs
+     * @param visitor a reduction over the rows of the scores; finished when this returns
+     * @param results where the GRAM volume's scores and gradients go; null for the current workspace
+     * @param <S> the visitor's per-chunk state
+     * @return the tape: the scores and what the backward needs
+     * @throws IllegalArgumentException for a TRIANGLE score unless there are exactly 3 modalities
+     * @throws IllegalStateException off the CPU backend
+     */
+    public <S> ScoreTape record(ModalityBatches batches, RowVisitor<S> visitor, ResultMemory results) {
         if (this == GRAM_VOLUME) {
-            return VolumeTape.record(batches, visitor);
+            return VolumeTape.record(batches, visitor, results);
         }
         ScoreTape tape = record(batches);
         RowVisitor.visitAll(tape.scores(), visitor);

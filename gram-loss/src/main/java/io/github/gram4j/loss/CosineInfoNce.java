@@ -4,6 +4,7 @@ import java.util.List;
 
 import io.github.gram4j.core.ContrastiveParameters;
 import io.github.gram4j.core.ModalityBatches;
+import io.github.gram4j.core.fast.ResultMemory;
 import io.github.gram4j.core.internal.Transposes;
 import io.github.gram4j.core.internal.Workspaces;
 import org.nd4j.linalg.api.memory.MemoryWorkspace;
@@ -50,6 +51,7 @@ public final class CosineInfoNce {
         ModalityBatches batches = ModalityBatches.of(anchor, candidate);
         INDArray a = batches.anchor();
         INDArray x = batches.candidate(0);
+        ResultMemory results = ResultMemory.ofCaller();
         try (MemoryWorkspace ignored = Workspaces.open(GramLoss.WORKSPACE)) {
             GramLoss.requirePairedRows(batches);
             GramLoss.requireTemperature(temperature, batches);
@@ -60,10 +62,11 @@ public final class CosineInfoNce {
             INDArray g = ce.gradScores1;
             INDArray gradAnchor = Nd4j.gemm(g, x, false, false);
             INDArray gradCandidate = Nd4j.gemm(g, a, true, false);
-            INDArray scores = s.detach();
-            return LogitRange.requireFinite(new LossResult(ce.loss, ce.rowLosses1.detach(), ce.rowLosses2.detach(), scores,
-                    scores, gradAnchor.detach(), List.of(gradCandidate.detach()), temperature.chain(ce.gradTau), null,
-                    List.of()), temperature.tau(), batches.dataType());
+            INDArray scores = results.keep(s);
+            return LogitRange.requireFinite(new LossResult(ce.loss, results.keep(ce.rowLosses1),
+                    results.keep(ce.rowLosses2), scores, scores, results.keep(gradAnchor),
+                    List.of(results.keep(gradCandidate)), temperature.chain(ce.gradTau), null, List.of()),
+                    temperature.tau(), batches.dataType());
         } finally {
             batches.release();
         }
@@ -139,6 +142,7 @@ public final class CosineInfoNce {
         INDArray ga = batches.gathered().anchor();
         INDArray gx = batches.gathered().candidate(0);
         GramLoss.requireTemperature(temperature, batches.local());
+        ResultMemory results = ResultMemory.ofCaller();
         try (MemoryWorkspace ignored = Workspaces.open(GramLoss.WORKSPACE)) {
             INDArray s1 = Nd4j.gemm(a, gx, false, true);
             INDArray s2 = Nd4j.gemm(ga, x, false, true);
@@ -152,11 +156,12 @@ public final class CosineInfoNce {
             INDArray g2 = ce.gradScores2;
             INDArray gradAnchor = Nd4j.gemm(g1, gx, false, false);
             INDArray gradCandidate = Nd4j.gemm(g2, ga, false, false);
-            INDArray gradGatheredAnchor = gatheredGradients ? Nd4j.gemm(g2, x, true, false).detach() : null;
+            INDArray gradGatheredAnchor = gatheredGradients ? results.keep(Nd4j.gemm(g2, x, true, false)) : null;
             List<INDArray> gradGatheredCandidates = gatheredGradients
-                    ? List.of(Nd4j.gemm(g1, a, true, false).detach()) : List.of();
-            return LogitRange.requireFinite(new LossResult(ce.loss, ce.rowLosses1.detach(), ce.rowLosses2.detach(),
-                    s1.detach(), s2.detach(), gradAnchor.detach(), List.of(gradCandidate.detach()),
+                    ? List.of(results.keep(Nd4j.gemm(g1, a, true, false))) : List.of();
+            return LogitRange.requireFinite(new LossResult(ce.loss, results.keep(ce.rowLosses1),
+                    results.keep(ce.rowLosses2), results.keep(s1), results.keep(s2), results.keep(gradAnchor),
+                    List.of(results.keep(gradCandidate)),
                     temperature.chain(ce.gradTau), gradGatheredAnchor, gradGatheredCandidates), temperature.tau(),
                     batches.local().dataType());
         }

@@ -6,6 +6,7 @@ import java.util.List;
 import io.github.gram4j.core.ContrastiveParameters;
 import io.github.gram4j.core.ContrastiveScore;
 import io.github.gram4j.core.ModalityBatches;
+import io.github.gram4j.core.fast.ResultMemory;
 import io.github.gram4j.core.fast.ScoreTape;
 import io.github.gram4j.core.fast.VolumeGradients;
 import io.github.gram4j.core.internal.HostArray;
@@ -147,6 +148,7 @@ public final class GramLoss {
      */
     public LossResult compute(Temperature temperature, INDArray anchor, INDArray... candidates) {
         ModalityBatches batches = ModalityBatches.of(anchor, candidates);
+        ResultMemory results = ResultMemory.ofCaller();
         try (MemoryWorkspace ignored = Workspaces.open(WORKSPACE)) {
             requirePairedRows(batches);
             requireTemperature(temperature, batches);
@@ -154,7 +156,8 @@ public final class GramLoss {
             BidirectionalCrossEntropy.SharedExponential.Forward forward = HostArray.available()
                     ? new BidirectionalCrossEntropy.SharedExponential.Forward((int) batches.anchorRows(),
                             batches.dataType(), -1, temperature.tau(), labelSmoothing) : null;
-            ScoreTape tape = forward == null ? score.record(batches) : score.record(batches, forward);
+            // V and the gradients written where the caller wants them (no copy out of the scratch)
+            ScoreTape tape = forward == null ? score.record(batches) : score.record(batches, forward, results);
             INDArray v = tape.scores();
             LogitRange.requireLogits("V", temperature.tau(), batches.dataType(), log2Bound(batches),
                     LogitRange.largestOf(v));
@@ -179,10 +182,11 @@ public final class GramLoss {
                 rowLosses2 = ce.rowLosses2;
                 gradTau = ce.gradTau;
             }
-            INDArray volumes = v.detach();
-            return LogitRange.requireFinite(new LossResult(loss, rowLosses1.detach(), rowLosses2.detach(), volumes,
-                    volumes, grads.anchor().detach(), detach(grads.candidates()), temperature.chain(gradTau), null,
-                    List.of()), temperature.tau(), batches.dataType(), grads.checkedFinite());
+            INDArray volumes = results.keep(v);
+            return LogitRange.requireFinite(new LossResult(loss, results.keep(rowLosses1), results.keep(rowLosses2),
+                    volumes, volumes, results.keep(grads.anchor()), keep(results, grads.candidates()),
+                    temperature.chain(gradTau), null, List.of()), temperature.tau(), batches.dataType(),
+                    grads.checkedFinite());
         } finally {
             batches.release();
         }
@@ -203,6 +207,7 @@ public final class GramLoss {
         ModalityBatches anchorsVsGathered = ModalityBatches.pair(local, gathered);
         ModalityBatches gatheredVsCandidates = ModalityBatches.pair(gathered, local);
         requireTemperature(temperature, local);
+        ResultMemory results = ResultMemory.ofCaller();
         try (MemoryWorkspace ignored = Workspaces.open(WORKSPACE)) {
             ScoreTape tape1 = score.record(anchorsVsGathered);
             ScoreTape tape2 = score.record(gatheredVsCandidates);
@@ -214,10 +219,11 @@ public final class GramLoss {
                     temperature.tau(), labelSmoothing, batches.offset());
             VolumeGradients grads1 = tape1.backward(ce.gradScores1, true, gatheredGradients);
             VolumeGradients grads2 = tape2.backward(Transposes.transposed(ce.gradScores2), gatheredGradients, true);
-            return LogitRange.requireFinite(new LossResult(ce.loss, ce.rowLosses1.detach(), ce.rowLosses2.detach(),
-                    v1.detach(), v2.detach(), grads1.anchor().detach(), detach(grads2.candidates()),
-                    temperature.chain(ce.gradTau), gatheredGradients ? grads2.anchor().detach() : null,
-                    detach(grads1.candidates())), temperature.tau(), local.dataType());
+            return LogitRange.requireFinite(new LossResult(ce.loss, results.keep(ce.rowLosses1),
+                    results.keep(ce.rowLosses2), results.keep(v1), results.keep(v2), results.keep(grads1.anchor()),
+                    keep(results, grads2.candidates()), temperature.chain(ce.gradTau),
+                    gatheredGradients ? results.keep(grads2.anchor()) : null, keep(results, grads1.candidates())),
+                    temperature.tau(), local.dataType());
         }
     }
 
@@ -261,10 +267,11 @@ public final class GramLoss {
         }
     }
 
-    static List<INDArray> detach(List<INDArray> arrays) {
+    /** {@link ResultMemory#keep} of every array. */
+    static List<INDArray> keep(ResultMemory results, List<INDArray> arrays) {
         List<INDArray> out = new ArrayList<>(arrays.size());
         for (INDArray a : arrays) {
-            out.add(a.detach());
+            out.add(results.keep(a));
         }
         return out;
     }

@@ -5,8 +5,11 @@ import java.util.List;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
- * The value and gradients of a bidirectional contrastive loss for one step. Arrays are new,
- * detached from any workspace, in the computation dtype (FLOAT or DOUBLE).
+ * The value and gradients of a bidirectional contrastive loss for one step. Arrays are new, in
+ * the computation dtype (FLOAT or DOUBLE), and live where the caller's results live: in the ND4J
+ * workspace that was current when the loss was called (valid until that workspace's scope
+ * closes; a training loop's workspace recycles them step after step, without fresh memory or
+ * copies), or in ordinary off-heap memory when none was.
  *
  * @param loss {@code L = ½ (L_{a→c} + L_{c→a})}
  * @param rowLossesAnchorToCandidate the {@code bs} per-row losses of the anchor→candidate direction
@@ -53,8 +56,8 @@ public record LossResult(double loss, INDArray rowLossesAnchorToCandidate, INDAr
      * Frees the off-heap memory of this result's arrays now, instead of when the garbage collector
      * finds their handles (ND4J's rule for arrays outside workspaces): for a training loop that is
      * done with a step's results, so that the next step does not write into fresh memory. An array
-     * held twice (the one-process scores) is freed once. The result's arrays must not be used
-     * afterwards.
+     * held twice (the one-process scores) is freed once; arrays in a workspace are left to it. The
+     * result's arrays must not be used afterwards.
      */
     public void release() {
         java.util.Set<INDArray> arrays = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());

@@ -50,7 +50,8 @@ import org.nd4j.linalg.ops.transforms.Transforms;
  *
  * <p>All arrays, including the gradients, are allocated in the workspace that is current when
  * {@link #record} and {@link #backward} run: open one around both, and detach what you keep.
- * One tape per thread.
+ * Recorded with a {@link ResultMemory}, {@code V} and the gradients go there instead, written in
+ * place. One tape per thread.
  */
 public final class VolumeTape implements ScoreTape {
 
@@ -65,6 +66,8 @@ public final class VolumeTape implements ScoreTape {
     private final boolean onHost;
     /** Anchor rows per backward block; {@code B1} when {@link #w} and {@link #s} are kept whole. */
     private final int blockRows;
+    /** Where {@code V} and the gradients go; null for the current workspace. */
+    private final ResultMemory results;
 
     /** Elements the tape may keep beyond {@code V}: {@code (K + 2)·B1·B2} above it, the tape goes blockwise. */
     static final long TAPE_ELEMENTS = 1L << 27;
@@ -73,7 +76,7 @@ public final class VolumeTape implements ScoreTape {
     static final long BLOCK_ELEMENTS = 1L << 24;
 
     private VolumeTape(ModalityBatches batches, CandidateBasis basis, INDArray w, INDArray s,
-            INDArray volumes, boolean onHost, int blockRows) {
+            INDArray volumes, boolean onHost, int blockRows, ResultMemory results) {
         this.batches = batches;
         this.basis = basis;
         this.w = w;
@@ -81,6 +84,7 @@ public final class VolumeTape implements ScoreTape {
         this.volumes = volumes;
         this.onHost = onHost;
         this.blockRows = blockRows;
+        this.results = results;
     }
 
     /**
@@ -115,7 +119,7 @@ public final class VolumeTape implements ScoreTape {
      *     ({@link ModalityBatches#requireRepresentableVolumes()}), before any work
      */
     public static VolumeTape record(ModalityBatches batches) {
-        return record(batches, HostArray.available(), TAPE_ELEMENTS, null);
+        return record(batches, HostArray.available(), TAPE_ELEMENTS, null, null);
     }
 
     /**
@@ -132,12 +136,30 @@ public final class VolumeTape implements ScoreTape {
      * @throws IllegalStateException off the CPU backend
      */
     public static <S> VolumeTape record(ModalityBatches batches, RowVisitor<S> visitor) {
+        return record(batches, visitor, null);
+    }
+
+    /**
+     * As {@link #record(ModalityBatches, RowVisitor)}, allocating {@code V} and (in {@link
+     * #backward}) the gradients in {@code results}, where the caller wants them, while the rest of
+     * the tape stays in the current workspace: the kernels write them in place, no copy.
+     *
+     * @param batches validated inputs
+     * @param visitor a reduction over the rows of {@code V}; its {@link RowVisitor#finish} has run
+     *     when this returns
+     * @param results where {@code V} and the gradients go; null for the current workspace
+     * @param <S> the visitor's per-chunk state
+     * @return the tape
+     * @throws IllegalArgumentException as {@link #record(ModalityBatches)}
+     * @throws IllegalStateException off the CPU backend
+     */
+    public static <S> VolumeTape record(ModalityBatches batches, RowVisitor<S> visitor, ResultMemory results) {
         if (!HostArray.available()) {
             throw new IllegalStateException("row visitors need host memory (the ND4J CPU backend)");
         }
         @SuppressWarnings("unchecked")
         RowVisitor<Object> any = (RowVisitor<Object>) visitor;
-        return record(batches, true, TAPE_ELEMENTS, any);
+        return record(batches, true, TAPE_ELEMENTS, any, results);
     }
 
     /**
@@ -149,11 +171,11 @@ public final class VolumeTape implements ScoreTape {
      *     BLOCK_ELEMENTS)} elements)
      */
     static VolumeTape record(ModalityBatches batches, boolean onHost, long tapeElements) {
-        return record(batches, onHost, tapeElements, null);
+        return record(batches, onHost, tapeElements, null, null);
     }
 
     private static VolumeTape record(ModalityBatches batches, boolean onHost, long tapeElements,
-            RowVisitor<Object> visitor) {
+            RowVisitor<Object> visitor, ResultMemory results) {
         batches.requireRepresentableVolumes();
         CandidateBasis basis = CandidateBasis.of(batches.candidates(), onHost);
         INDArray anchor = batches.anchor();
@@ -163,19 +185,19 @@ public final class VolumeTape implements ScoreTape {
         int kk = basis.size();
         if (onHost && (kk + 2) * b1 * b2 > tapeElements) {
             long blockElements = Math.min(tapeElements, BLOCK_ELEMENTS);
-            INDArray volumes = Nd4j.createUninitialized(type, new long[] {b1, b2}, 'c');
+            INDArray volumes = create(results, type, b1, b2);
             FastVolume.volumesInto(anchor, batches.anchorSquaredNorms(), basis, volumes, VolumeEpilogue.HOST,
                     blockElements);
             int rows = (int) Math.max(1, Math.min(b1, blockElements / ((2L * kk + 3) * b2)));
             if (visitor != null) {
                 RowVisitor.visitAll(volumes, visitor);
             }
-            return new VolumeTape(batches, basis, null, null, volumes, true, rows);
+            return new VolumeTape(batches, basis, null, null, volumes, true, rows, results);
         }
         // the K GEMMs as one, against the stacked bases
         INDArray w = Nd4j.gemm(anchor, basis.stacked(), Nd4j.createUninitialized(type, new long[] {b1, kk * b2}, 'c'),
                 false, true, 1.0, 0.0);
-        INDArray volumes = Nd4j.createUninitialized(type, new long[] {b1, b2}, 'c');
+        INDArray volumes = create(results, type, b1, b2);
         INDArray s = null;
         if (onHost) {
             // the host backward recomputes s from the row of w it reads anyway: not stored
@@ -193,7 +215,13 @@ public final class VolumeTape implements ScoreTape {
             Transforms.sqrt(volumes, false);
             volumes.muliRowVector(basis.rhoProduct().reshape(1, b2));
         }
-        return new VolumeTape(batches, basis, w, s, volumes, onHost, (int) b1);
+        return new VolumeTape(batches, basis, w, s, volumes, onHost, (int) b1, results);
+    }
+
+    /** A new uninitialised c-order {@code rows × cols} array in {@code results} (null: the current workspace). */
+    private static INDArray create(ResultMemory results, DataType type, long rows, long cols) {
+        return results == null ? Nd4j.createUninitialized(type, new long[] {rows, cols}, 'c')
+                : results.createUninitialized(type, rows, cols);
     }
 
     /** {@return {@code V}, {@code B1 × B2}, in the batches' dtype} */
@@ -285,7 +313,8 @@ public final class VolumeTape implements ScoreTape {
         double[][][] rInv = candidateGradients ? flooredInverseR(eta, tinySquare) : null;
         int kk = basis.size();
         INDArray anchor = batches.anchor();
-        INDArray anchorGrad = anchorGradient ? Nd4j.createUninitialized(type, new long[] {b1, batches.dim()}, 'c') : null;
+        // allocated when the first block is not the whole batch (the whole batch's GEMM writes its own)
+        INDArray anchorGrad = null;
         // whether the host passes that write the gradients found every entry finite
         boolean anchorFinite = !anchorGradient;
         AtomicBoolean candidatesFinite = new AtomicBoolean(onHost || !candidateGradients);
@@ -320,8 +349,8 @@ public final class VolumeTape implements ScoreTape {
                     : pairTermsWithOps(gBlock, vBlock, s, wBlock, sFloor, rInv);
             if (anchorGradient && whole && onHost) {
                 // −Σ_m (c⊙w_m)·Q_m as one GEMM: [c⊙w_0 … c⊙w_{K−1}] · [Q_0; …; Q_{K−1}], then + a_i Σ_j c_ij
-                anchorGrad = Nd4j.gemm(terms.cw, basis.stacked(),
-                        Nd4j.createUninitialized(type, new long[] {b1, batches.dim()}, 'c'), false, false, -1.0, 0.0);
+                anchorGrad = Nd4j.gemm(terms.cw, basis.stacked(), create(results, type, b1, batches.dim()), false, false,
+                        -1.0, 0.0);
                 anchorFinite = addScaledRows(anchorGrad, anchor, terms.rowSums);
             } else if (anchorGradient) {
                 INDArray part = rowsOfAnchor.mulColumnVector(column(terms.rowSums, type));
@@ -329,6 +358,9 @@ public final class VolumeTape implements ScoreTape {
                 if (whole) {
                     anchorGrad = part;
                 } else {
+                    if (anchorGrad == null) {
+                        anchorGrad = create(results, type, b1, batches.dim());
+                    }
                     rows(anchorGrad, r0, r1).assign(part);
                 }
             }
@@ -666,7 +698,7 @@ public final class VolumeTape implements ScoreTape {
         HostArray[] xs = new HostArray[kk];
         HostArray[] hs = new HostArray[kk];
         for (int l = 0; l < kk; l++) {
-            grads.add(Nd4j.createUninitialized(type, new long[] {rows, dim}, 'c'));
+            grads.add(create(results, type, rows, dim));
             out[l] = HostArray.of(grads.get(l));
             xs[l] = HostArray.ofAny(batches.candidate(l));
             hs[l] = HostArray.of(h.get(l));
