@@ -11,7 +11,18 @@ For each shape (every --batch times every --k, d = --dim, float32) this times, i
    s = |a_i|² − Σ_m W_m²; V = (Π_m ρ_m)[None, :] · sqrt(clamp(s, min=tiny)), tiny = the dtype's
    smallest normal number) and the same loss on that V, backward by autograd;
 3. gram4j: `bin/gram bench --op all --json` on the same shape (skipped with --no-gram4j), which
-   also times the GEMMs each operation needs in the same process (the "GEMM floor").
+   also times the GEMMs each operation needs in the same process (the "GEMM floor"), each run
+   interleaved with one of its floor. It runs each operation as a loop would: the volume into one
+   reused result (`pairwiseInto`), the loss forward + backward in a per-step ND4J workspace that
+   recycles its results. (The peer's torch tensors are new each call, but freed as soon as they
+   go out of scope, so the C allocator can hand the next call the same memory; ND4J frees an
+   array outside a workspace only when the garbage collector finds it.)
+
+The two processes run one after the other, and on a shared VM the speed of the same GEMM can
+change by half between them. So torch also times, interleaved with the peer, the same GEMMs that
+bin/gram times as gram4j's floor; the column "vs peer, per floor" is (peer / torch floor) /
+(gram4j / gram4j floor): each side against its own GEMMs, robust to such drift (torch's and
+gram4j's OpenBLAS run these GEMMs at the same speed here), next to the plain "vs peer".
 
 Seed and peer are timed alternately (their runs are interleaved evenly, so machine load drifts hit
 both), each after one warm-up run, in the same process; "volume" runs under torch.no_grad(), "loss
@@ -209,8 +220,24 @@ def interleaved_medians(fns, repeats):
 
 
 def torch_times(batch, dim, k, repeats, peer_repeats):
-    """{("volume" | "loss+backward", "seed" | "peer"): median ms} and max|V_peer − V_seed| (float32)."""
+    """{("volume" | "loss+backward", "seed" | "peer" | "floor"): median ms} and max|V_peer − V_seed| (float32).
+
+    "floor" is torch's own run of the GEMMs that bin/gram times as gram4j's floor (the same shapes,
+    into preallocated outputs), interleaved with the peer's runs.
+    """
     anchor, inputs = random_rows(batch, dim, k, torch.float32, seed=42)
+    square = torch.empty(batch, batch)
+    tall = torch.empty(batch, dim)
+
+    def floor(gemms_per_modality):
+        def run():
+            with torch.no_grad():
+                for x in inputs:
+                    torch.matmul(anchor, x.t(), out=square)
+                    if gemms_per_modality == 3:
+                        torch.matmul(square, x, out=tall)
+                        torch.matmul(square.t(), anchor, out=tall)
+        return run
 
     def volume(formula):
         def run():
@@ -227,10 +254,12 @@ def torch_times(batch, dim, k, repeats, peer_repeats):
 
     with torch.no_grad():
         dv32 = (gemm_form_volume(anchor, *inputs) - volume_computation(anchor, *inputs)).abs().max().item()
-    reps = {"seed": repeats, "peer": peer_repeats}
+    reps = {"seed": repeats, "peer": peer_repeats, "floor": peer_repeats}
     out = {}
-    for op, fns in (("volume", {"seed": volume(volume_computation), "peer": volume(gemm_form_volume)}),
-                    ("loss+backward", {"seed": loss_backward(seed_loss), "peer": loss_backward(gemm_form_loss)})):
+    for op, fns in (("volume", {"seed": volume(volume_computation), "peer": volume(gemm_form_volume),
+                                "floor": floor(1)}),
+                    ("loss+backward", {"seed": loss_backward(seed_loss), "peer": loss_backward(gemm_form_loss),
+                                       "floor": floor(3)})):
         for name, ms in interleaved_medians(fns, reps).items():
             out[(op, name)] = ms
     return out, dv32
@@ -350,30 +379,38 @@ def main():
             for op in OPS:
                 seed = statistics.median(t[(op, "seed")] for t, _ in rounds)
                 peer = statistics.median(t[(op, "peer")] for t, _ in rounds)
+                torch_floor = statistics.median(t[(op, "floor")] for t, _ in rounds)
                 if args.no_gram4j:
                     gram = floor = None
                 else:
                     gram = statistics.median(g[op]["median_ms"] for _, g in rounds)
                     floor = statistics.median(g[op]["floor_ms"] for _, g in rounds)
-                rows.append((op, shape, seed, peer, gram, floor))
+                rows.append((op, shape, seed, peer, torch_floor, gram, floor))
 
-    print(f"{'op':<14} {'shape':<18} {'seed ms':>9} {'GEMM-form peer ms':>18} {'gram4j ms':>10} "
-          f"{'GEMM floor ms':>14} {'gram4j/floor':>13} {'vs seed':>8} {'vs peer':>8} {'seed/peer':>10}")
-    for op, shape, seed, peer, gram, floor in rows:
-        print(f"{op:<14} {shape:<18} {seed:>9.1f} {peer:>18.1f} {fmt(gram, '.1f', 10)} {fmt(floor, '.1f', 14)} "
-              f"{fmt(None if gram is None else gram / floor, '.2f', 13)} "
-              f"{fmt(None if gram is None else seed / gram, '.1f', 7)}{'' if gram is None else 'x'} "
-              f"{fmt(None if gram is None else peer / gram, '.2f', 7)}{'' if gram is None else 'x'} "
+    print(f"{'op':<14} {'shape':<18} {'seed ms':>9} {'peer ms':>8} {'torch floor':>12} {'peer/floor':>11} "
+          f"{'gram4j ms':>10} {'gram4j floor':>13} {'gram4j/floor':>13} {'vs seed':>8} {'vs peer':>8} "
+          f"{'vs peer, per floor':>19} {'seed/peer':>10}")
+    for op, shape, seed, peer, torch_floor, gram, floor in rows:
+        none = gram is None
+        print(f"{op:<14} {shape:<18} {seed:>9.1f} {peer:>8.1f} {torch_floor:>12.1f} {peer / torch_floor:>11.2f} "
+              f"{fmt(gram, '.1f', 10)} {fmt(floor, '.1f', 13)} "
+              f"{fmt(None if none else gram / floor, '.2f', 13)} "
+              f"{fmt(None if none else seed / gram, '.1f', 7)}{'' if none else 'x'} "
+              f"{fmt(None if none else peer / gram, '.2f', 7)}{'' if none else 'x'} "
+              f"{fmt(None if none else (peer / torch_floor) / (gram / floor), '.2f', 18)}{'' if none else 'x'} "
               f"{seed / peer:>9.1f}x")
     print("(ms: medians; vs seed / vs peer: gram4j's speed-up over the seed / over the GEMM-form peer; "
-          "seed/peer: the peer's speed-up over the seed; floor: the GEMMs gram4j's operation needs, "
-          "timed by bin/gram in its own process)")
+          "seed/peer: the peer's speed-up over the seed; torch floor / gram4j floor: the GEMMs gram4j's "
+          "operation needs, timed by torch (interleaved with the peer) and by bin/gram (interleaved with "
+          "gram4j) in their own processes; vs peer, per floor: (peer/torch floor) / (gram4j/gram4j floor), "
+          "the speed-up with each side measured against its own GEMMs, which a slower or faster moment of "
+          "the machine between the two processes does not move)")
     if args.rounds > 1:
-        print("# per round (ms): seed / peer / gram4j")
+        print("# per round (ms): seed / peer / torch floor / gram4j / gram4j floor")
         for shape, t, g in per_round:
             print("#   " + shape + "  " + "  ".join(
-                f"{op} {t[(op, 'seed')]:.1f} / {t[(op, 'peer')]:.1f} / "
-                + ("-" if g is None else f"{g[op]['median_ms']:.1f}") for op in OPS))
+                f"{op} {t[(op, 'seed')]:.1f} / {t[(op, 'peer')]:.1f} / {t[(op, 'floor')]:.1f} / "
+                + ("- / -" if g is None else f"{g[op]['median_ms']:.1f} / {g[op]['floor_ms']:.1f}") for op in OPS))
 
 
 if __name__ == "__main__":
