@@ -20,7 +20,8 @@ import java.util.function.Predicate;
  * the work starts and put in place as a whole after it.
  *
  * <p>{@link #reserve} creates missing parent directories, refuses a {@code DIR} that is a file or an
- * input that lives in {@code DIR} under a name of the output set, removes this CLI's stale staging
+ * input that lives in {@code DIR} under a name of the output set (named so, or a symbolic link to
+ * such a file), removes this CLI's stale staging
  * directories of {@code DIR}, and creates the staging directory {@code .DIR.<hex>.tmp} beside it
  * (locked, see {@link TempFiles}). {@link #write} fills files in the staging directory (each forced
  * to disk); {@link #commit} puts the set in place:
@@ -83,11 +84,16 @@ public final class OutputDirectory implements AutoCloseable {
             throw new BadInputException(name + ": exists and is not a directory");
         }
         for (Path in : inputs) {
-            Path parent = in.toAbsolutePath().normalize().getParent();
-            boolean inside = parent != null && Files.isDirectory(dir) && sameDirectory(parent, dir);
-            if (inside && owns.test(in.getFileName().toString())) {
-                throw new BadInputException(name + ": holds the input " + in + ", which this command would replace;"
-                        + " choose another output directory");
+            // the input as named, and the file it is when it is a symbolic link (which the set
+            // would replace under its own name)
+            for (Path file : namesOf(in)) {
+                Path parent = file.getParent();
+                boolean inside = parent != null && Files.isDirectory(dir) && sameDirectory(parent, dir);
+                if (inside && file.getFileName() != null && owns.test(file.getFileName().toString())) {
+                    throw new BadInputException(name + ": holds the input " + in
+                            + (file.equals(in.toAbsolutePath().normalize()) ? "" : " (" + file + ")")
+                            + ", which this command would replace; choose another output directory");
+                }
             }
         }
         Path parent = dir.getParent();
@@ -115,6 +121,17 @@ public final class OutputDirectory implements AutoCloseable {
             throw e;
         }
         return out2;
+    }
+
+    /** {@code in} made absolute, and its real path too when that differs (a symbolic link, resolved). */
+    private static List<Path> namesOf(Path in) {
+        Path named = in.toAbsolutePath().normalize();
+        try {
+            Path real = in.toRealPath();
+            return real.equals(named) ? List.of(named) : List.of(named, real);
+        } catch (IOException e) {
+            return List.of(named);  // not there (or not readable): only its name can be checked
+        }
     }
 
     private static boolean sameDirectory(Path a, Path b) {

@@ -136,4 +136,22 @@ class OutputDirectoryTest {
             assertEquals(out, d.directory());
         }
     }
+
+    @Test
+    void refusesASymbolicLinkToAFileOfTheSet() throws IOException {
+        Path out = oldRun();
+        // the input is a link elsewhere, under another name, to a file the new set would replace
+        Path link = Files.createSymbolicLink(dir.resolve("embeddings.npy"), out.resolve("grad_anchor.npy"));
+        BadInputException e = assertThrows(BadInputException.class, () -> OutputDirectory.reserve(out, "--out-dir", SET,
+                0, List.of(link)));
+        assertTrue(e.getMessage().contains("holds the input " + link) && e.getMessage().contains("grad_anchor.npy"),
+                e.getMessage());
+        assertEquals("old anchor", Files.readString(out.resolve("grad_anchor.npy")));
+        assertEquals(5, tree(dir).size(), "nothing staged: " + tree(dir));
+        // a link to a file of the directory outside the set is fine
+        Path notes = Files.createSymbolicLink(dir.resolve("notes-link.txt"), out.resolve("notes.txt"));
+        try (OutputDirectory d = OutputDirectory.reserve(out, "--out-dir", SET, 0, List.of(notes))) {
+            assertEquals(out, d.directory());
+        }
+    }
 }
