@@ -7,6 +7,7 @@ import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
@@ -21,10 +22,27 @@ import org.nd4j.linalg.api.buffer.DataType;
  * Search results as files a user loads from Python or Java: {@code PREFIX.items.npy} (int64,
  * {@code Q × k}, global item indices), {@code PREFIX.volumes.npy} ({@code Q × k}, the index's dtype)
  * and {@code PREFIX.tsv} (header {@code query rank item id volume}, one line per result, ranks
- * 1-based). Each file is written to a temporary file beside it and renamed over the target only
- * after all three were written, so a failure leaves none of them half-written.
+ * 1-based). Each file is written to a temporary file beside it; only after all three were written
+ * are the existing files moved aside and the new ones renamed into place, and a rename that fails
+ * puts the old set back. So a failure leaves neither a half-written file nor a mix of old and new
+ * files.
  */
 public final class ResultFiles {
+
+    /** One rename of the commit (for tests that make one fail). */
+    @FunctionalInterface
+    interface Mover {
+        void move(Path from, Path to) throws IOException;
+    }
+
+    /** An atomic rename where the file system has one, else a plain one (same directory). */
+    static final Mover RENAME = (from, to) -> {
+        try {
+            Files.move(from, to, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        } catch (AtomicMoveNotSupportedException e) {
+            Files.move(from, to, StandardCopyOption.REPLACE_EXISTING);
+        }
+    };
 
     private ResultFiles() {
     }
@@ -75,9 +93,14 @@ public final class ResultFiles {
      * @param results the search results, global item indices of {@code index}
      * @param prefix the path prefix of the three files (see {@link #paths}); existing files are replaced
      * @throws IndexFormatException if an ids file of the index is corrupted
-     * @throws IOException if a file cannot be written (nothing is left behind)
+     * @throws IOException if a file cannot be written or put in place (the old files, if any, stay;
+     *     nothing new is left behind)
      */
     public static void write(GramIndex index, SearchResults results, Path prefix) throws IOException {
+        write(index, results, prefix, RENAME);
+    }
+
+    static void write(GramIndex index, SearchResults results, Path prefix, Mover mover) throws IOException {
         List<Path> targets = paths(prefix);
         int q = results.queries();
         int k = results.k();
@@ -128,17 +151,61 @@ public final class ResultFiles {
                     ch.force(true);
                 }
             }
-            for (int f = 0; f < 3; f++) {
-                try {
-                    Files.move(temps.get(f), targets.get(f), StandardCopyOption.ATOMIC_MOVE,
-                            StandardCopyOption.REPLACE_EXISTING);
-                } catch (AtomicMoveNotSupportedException e) {
-                    Files.move(temps.get(f), targets.get(f), StandardCopyOption.REPLACE_EXISTING);
-                }
-            }
+            commit(temps, targets, mover);
         } finally {
             for (Path t : temps) {
                 Files.deleteIfExists(t);
+            }
+        }
+    }
+
+    /**
+     * Moves the existing targets aside, then the new files in; on a failure, removes what went in
+     * and moves the old files back before rethrowing (an old file that cannot be moved back stays
+     * in its backup beside it, named in a suppressed exception). Backups are removed once the new
+     * set is in.
+     */
+    private static void commit(List<Path> news, List<Path> targets, Mover mover) throws IOException {
+        Path[] backups = new Path[targets.size()];
+        boolean[] placed = new boolean[targets.size()];
+        try {
+            for (int f = 0; f < targets.size(); f++) {
+                Path target = targets.get(f).toAbsolutePath();
+                if (Files.exists(target, LinkOption.NOFOLLOW_LINKS)) {
+                    Path backup = Files.createTempFile(target.getParent(), "." + target.getFileName(), ".old");
+                    try {
+                        mover.move(target, backup);
+                    } catch (IOException | RuntimeException e) {
+                        Files.deleteIfExists(backup);
+                        throw e;
+                    }
+                    backups[f] = backup;
+                }
+            }
+            for (int f = 0; f < targets.size(); f++) {
+                mover.move(news.get(f), targets.get(f));
+                placed[f] = true;
+            }
+        } catch (IOException | RuntimeException e) {
+            for (int f = 0; f < targets.size(); f++) {
+                try {
+                    if (placed[f]) {
+                        Files.deleteIfExists(targets.get(f));
+                    }
+                    if (backups[f] != null) {
+                        RENAME.move(backups[f], targets.get(f));
+                    }
+                } catch (IOException undo) {
+                    IOException kept = new IOException("the previous " + targets.get(f) + " could not be put back; it is"
+                            + " in " + backups[f], undo);
+                    e.addSuppressed(kept);
+                }
+            }
+            throw e;
+        }
+        for (Path b : backups) {
+            if (b != null) {
+                Files.deleteIfExists(b);
             }
         }
     }
