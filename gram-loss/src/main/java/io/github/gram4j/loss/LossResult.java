@@ -8,8 +8,9 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * The value and gradients of a bidirectional contrastive loss for one step. Arrays are new, in
  * the computation dtype (FLOAT or DOUBLE), and live where the caller's results live: in the ND4J
  * workspace that was current when the loss was called (valid until that workspace's scope
- * closes; a training loop's workspace recycles them step after step, without fresh memory or
- * copies), or in ordinary off-heap memory when none was.
+ * closes, after which ND4J refuses them with a "leaked workspace pointer" error; a training loop's
+ * workspace recycles them step after step, without fresh memory or copies; {@code detach()} what
+ * must outlive the step), or in ordinary off-heap memory when none was.
  *
  * @param loss {@code L = ½ (L_{a→c} + L_{c→a})}
  * @param rowLossesAnchorToCandidate the {@code bs} per-row losses of the anchor→candidate direction
