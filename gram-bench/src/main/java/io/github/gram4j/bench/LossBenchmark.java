@@ -4,16 +4,13 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 import io.github.gram4j.core.GramVolumes;
+import io.github.gram4j.core.internal.Workspaces;
 import io.github.gram4j.loss.GatheredBatches;
 import io.github.gram4j.loss.GramLoss;
 import io.github.gram4j.loss.LossResult;
 import io.github.gram4j.loss.Temperature;
 import org.nd4j.linalg.api.memory.MemoryWorkspace;
-import org.nd4j.linalg.api.memory.conf.WorkspaceConfiguration;
-import org.nd4j.linalg.api.memory.enums.AllocationPolicy;
-import org.nd4j.linalg.api.memory.enums.LearningPolicy;
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.indexing.NDArrayIndex;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
@@ -84,11 +81,6 @@ public class LossBenchmark {
 
     private LossResult previous;
 
-    /** A training loop's per-step workspace: sized by the first step, then reused. */
-    private static final WorkspaceConfiguration STEP = WorkspaceConfiguration.builder()
-            .policyAllocation(AllocationPolicy.STRICT)
-            .policyLearning(LearningPolicy.FIRST_LOOP)
-            .build();
 
     /**
      * Loss value and every gradient, called inside a per-step ND4J workspace as a training loop
@@ -97,7 +89,7 @@ public class LossBenchmark {
      */
     @Benchmark
     public double lossForwardBackwardInWorkspace(Embeddings e) {
-        try (MemoryWorkspace step = Nd4j.getWorkspaceManager().getAndActivateWorkspace(STEP, "gram4j.bench.step")) {
+        try (MemoryWorkspace step = Workspaces.open("gram4j.bench.step")) {
             LossResult r = loss.compute(temperature, e.anchor, e.candidates);
             return r.loss() + r.gradAnchor().getDouble(0);
         }

@@ -11,13 +11,11 @@ import java.util.concurrent.Callable;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.github.gram4j.core.GramVolumes;
+import io.github.gram4j.core.internal.Workspaces;
 import io.github.gram4j.loss.GramLoss;
 import io.github.gram4j.loss.Temperature;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.memory.MemoryWorkspace;
-import org.nd4j.linalg.api.memory.conf.WorkspaceConfiguration;
-import org.nd4j.linalg.api.memory.enums.AllocationPolicy;
-import org.nd4j.linalg.api.memory.enums.LearningPolicy;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 import picocli.CommandLine.Command;
@@ -47,11 +45,6 @@ public final class BenchCommand implements Callable<Integer> {
 
     private static final ObjectMapper JSON = new ObjectMapper();
 
-    /** The loss's per-step workspace: sized by its first step, then reused without growing. */
-    private static final WorkspaceConfiguration STEP = WorkspaceConfiguration.builder()
-            .policyAllocation(AllocationPolicy.STRICT)
-            .policyLearning(LearningPolicy.FIRST_LOOP)
-            .build();
 
 
     /** The timed operations. */
@@ -195,7 +188,7 @@ public final class BenchCommand implements Callable<Integer> {
                 case VOLUME -> () -> GramVolumes.pairwiseInto(volumes, anchor, candidates);
                 case LOSS -> () -> loss.value(temperature, anchor, candidates);
                 case LOSS_BACKWARD -> () -> {
-                    try (MemoryWorkspace step = Nd4j.getWorkspaceManager().getAndActivateWorkspace(STEP, "gram4j.bench.step")) {
+                    try (MemoryWorkspace step = Workspaces.open("gram4j.bench.step")) {
                         loss.compute(temperature, anchor, candidates);
                     }
                 };

@@ -49,7 +49,8 @@ import org.nd4j.linalg.ops.transforms.Transforms;
  * {@code K} more GEMMs' work, memory {@code O(B1·B2 + block)}.
  *
  * <p>All arrays, including the gradients, are allocated in the workspace that is current when
- * {@link #record} and {@link #backward} run: open one around both, and detach what you keep.
+ * {@link #record} runs: open one around {@link #record} and {@link #backward}, and detach what you
+ * keep.
  * Recorded with a {@link ResultMemory}, {@code V} and the gradients go there instead, written in
  * place. One tape per thread.
  */
@@ -66,7 +67,7 @@ public final class VolumeTape implements ScoreTape {
     private final boolean onHost;
     /** Anchor rows per backward block; {@code B1} when {@link #w} and {@link #s} are kept whole. */
     private final int blockRows;
-    /** Where {@code V} and the gradients go; null for the current workspace. */
+    /** Where {@code V} and the gradients go. */
     private final ResultMemory results;
 
     /** Elements the tape may keep beyond {@code V}: {@code (K + 2)·B1·B2} above it, the tape goes blockwise. */
@@ -119,7 +120,7 @@ public final class VolumeTape implements ScoreTape {
      *     ({@link ModalityBatches#requireRepresentableVolumes()}), before any work
      */
     public static VolumeTape record(ModalityBatches batches) {
-        return record(batches, HostArray.available(), TAPE_ELEMENTS, null, null);
+        return record(batches, HostArray.available(), TAPE_ELEMENTS, null, ResultMemory.ofCaller());
     }
 
     /**
@@ -159,7 +160,7 @@ public final class VolumeTape implements ScoreTape {
         }
         @SuppressWarnings("unchecked")
         RowVisitor<Object> any = (RowVisitor<Object>) visitor;
-        return record(batches, true, TAPE_ELEMENTS, any, results);
+        return record(batches, true, TAPE_ELEMENTS, any, results == null ? ResultMemory.ofCaller() : results);
     }
 
     /**
@@ -171,9 +172,10 @@ public final class VolumeTape implements ScoreTape {
      *     BLOCK_ELEMENTS)} elements)
      */
     static VolumeTape record(ModalityBatches batches, boolean onHost, long tapeElements) {
-        return record(batches, onHost, tapeElements, null, null);
+        return record(batches, onHost, tapeElements, null, ResultMemory.ofCaller());
     }
 
+    // results: where V and the gradients go (ResultMemory.ofCaller() for the current workspace)
     private static VolumeTape record(ModalityBatches batches, boolean onHost, long tapeElements,
             RowVisitor<Object> visitor, ResultMemory results) {
         batches.requireRepresentableVolumes();
@@ -185,7 +187,7 @@ public final class VolumeTape implements ScoreTape {
         int kk = basis.size();
         if (onHost && (kk + 2) * b1 * b2 > tapeElements) {
             long blockElements = Math.min(tapeElements, BLOCK_ELEMENTS);
-            INDArray volumes = create(results, type, b1, b2);
+            INDArray volumes = results.createUninitialized(type, b1, b2);
             FastVolume.volumesInto(anchor, batches.anchorSquaredNorms(), basis, volumes, VolumeEpilogue.HOST,
                     blockElements);
             int rows = (int) Math.max(1, Math.min(b1, blockElements / ((2L * kk + 3) * b2)));
@@ -197,7 +199,7 @@ public final class VolumeTape implements ScoreTape {
         // the K GEMMs as one, against the stacked bases
         INDArray w = Nd4j.gemm(anchor, basis.stacked(), Nd4j.createUninitialized(type, new long[] {b1, kk * b2}, 'c'),
                 false, true, 1.0, 0.0);
-        INDArray volumes = create(results, type, b1, b2);
+        INDArray volumes = results.createUninitialized(type, b1, b2);
         INDArray s = null;
         if (onHost) {
             // the host backward recomputes s from the row of w it reads anyway: not stored
@@ -216,12 +218,6 @@ public final class VolumeTape implements ScoreTape {
             volumes.muliRowVector(basis.rhoProduct().reshape(1, b2));
         }
         return new VolumeTape(batches, basis, w, s, volumes, onHost, (int) b1, results);
-    }
-
-    /** A new uninitialised c-order {@code rows × cols} array in {@code results} (null: the current workspace). */
-    private static INDArray create(ResultMemory results, DataType type, long rows, long cols) {
-        return results == null ? Nd4j.createUninitialized(type, new long[] {rows, cols}, 'c')
-                : results.createUninitialized(type, rows, cols);
     }
 
     /** {@return {@code V}, {@code B1 × B2}, in the batches' dtype} */
@@ -349,8 +345,8 @@ public final class VolumeTape implements ScoreTape {
                     : pairTermsWithOps(gBlock, vBlock, s, wBlock, sFloor, rInv);
             if (anchorGradient && whole && onHost) {
                 // −Σ_m (c⊙w_m)·Q_m as one GEMM: [c⊙w_0 … c⊙w_{K−1}] · [Q_0; …; Q_{K−1}], then + a_i Σ_j c_ij
-                anchorGrad = Nd4j.gemm(terms.cw, basis.stacked(), create(results, type, b1, batches.dim()), false, false,
-                        -1.0, 0.0);
+                anchorGrad = Nd4j.gemm(terms.cw, basis.stacked(), results.createUninitialized(type, b1, batches.dim()),
+                        false, false, -1.0, 0.0);
                 anchorFinite = addScaledRows(anchorGrad, anchor, terms.rowSums);
             } else if (anchorGradient) {
                 INDArray part = rowsOfAnchor.mulColumnVector(column(terms.rowSums, type));
@@ -359,7 +355,7 @@ public final class VolumeTape implements ScoreTape {
                     anchorGrad = part;
                 } else {
                     if (anchorGrad == null) {
-                        anchorGrad = create(results, type, b1, batches.dim());
+                        anchorGrad = results.createUninitialized(type, b1, batches.dim());
                     }
                     rows(anchorGrad, r0, r1).assign(part);
                 }
@@ -698,7 +694,7 @@ public final class VolumeTape implements ScoreTape {
         HostArray[] xs = new HostArray[kk];
         HostArray[] hs = new HostArray[kk];
         for (int l = 0; l < kk; l++) {
-            grads.add(create(results, type, rows, dim));
+            grads.add(results.createUninitialized(type, rows, dim));
             out[l] = HostArray.of(grads.get(l));
             xs[l] = HostArray.ofAny(batches.candidate(l));
             hs[l] = HostArray.of(h.get(l));
